@@ -1,0 +1,80 @@
+"""Milestones: the four inspections of a PO (IPC, DUPRO, PSI, CLI) and their progress."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from qcloop.orders.models import PurchaseOrder
+
+
+class MilestoneKind(models.TextChoices):
+    IPC = "IPC", "Initial production check"
+    DUPRO = "DUPRO", "During-production inspection"
+    PSI = "PSI", "Pre-shipment inspection"
+    CLI = "CLI", "Container loading inspection"
+
+
+MILESTONE_ORDER = [MilestoneKind.IPC, MilestoneKind.DUPRO, MilestoneKind.PSI, MilestoneKind.CLI]
+
+
+class MilestoneStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    BOOKED = "booked", "Booked"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    PUBLISHED = "published", "Published"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Milestone(models.Model):
+    """One inspection of a PO. Planned in a window, booked for a date with an inspector,
+    carried out, submitted by the inspector and published by the PO's QC lead.
+
+    A re-inspection of the same kind is the next `sequence` (PSI #2 after a failed PSI)."""
+
+    po = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=8, choices=MilestoneKind.choices)
+    sequence = models.PositiveSmallIntegerField(default=1)
+    window_start = models.DateField("planned window start")
+    window_end = models.DateField("planned window end")
+    inspection_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_milestones",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["po", "window_start", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["po", "kind", "sequence"], name="unique_milestone"),
+            models.CheckConstraint(
+                condition=Q(window_end__gte=F("window_start")), name="milestone_window_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["inspector", "status"])]
+
+    def __str__(self):
+        suffix = f" #{self.sequence}" if self.sequence > 1 else ""
+        return f"{self.kind}{suffix} · PO {self.po.number}"
+
+    @property
+    def qc_lead(self):
+        """The PO's QC lead: one accountable person across all milestones."""
+        return self.po.qc_lead
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} #{self.sequence}" if self.sequence > 1 else self.kind

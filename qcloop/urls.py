@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .api import api
+
+urlpatterns = [
+    path("", include("qcloop.core.urls")),
+    path("accounts/", include("qcloop.accounts.urls")),
+    path("", include("qcloop.orders.urls")),
+    path("", include("qcloop.inspections.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
