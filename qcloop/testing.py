@@ -1,0 +1,125 @@
+"""Builders for tests: a whole tenant ("world") made through the real services."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from qcloop.accounts.models import Organisation, OrganisationKind, Role, User
+from qcloop.accounts.services import add_member, create_organisation, engage_agency
+from qcloop.inspections.models import Milestone
+from qcloop.orders.models import Factory, Product, PurchaseOrder, Supplier
+from qcloop.orders.services import (
+    LineDraft,
+    PODraft,
+    create_purchase_order,
+    save_factory,
+    save_product,
+    save_supplier,
+)
+
+PASSWORD = "correct-horse-battery-staple"
+
+ROLE_ORG = {
+    Role.BUYER_VIEWER: "buyer",
+    Role.BUYER_MANAGER: "buyer",
+    Role.COORDINATOR: "agency",
+    Role.QC_LEAD: "agency",
+    Role.INSPECTOR: "agency",
+    Role.SUPPLIER_USER: "supplier_org",
+}
+
+
+@dataclass
+class World:
+    tag: str
+    buyer: Organisation
+    agency: Organisation
+    supplier_org: Organisation
+    users: dict[str, User]  # role value -> user; "admin" is the buyer's admin
+    supplier: Supplier
+    factory: Factory
+    product: Product
+    po: PurchaseOrder
+    milestones: dict[str, Milestone]  # kind -> milestone
+
+    def user(self, role: str) -> User:
+        return self.users[role]
+
+    @property
+    def inspector(self) -> User:
+        return self.users[Role.INSPECTOR]
+
+    @property
+    def qc_lead(self) -> User:
+        return self.users[Role.QC_LEAD]
+
+
+def build_world(tag: str) -> World:
+    """A buyer served by an agency, a supplier with a factory and a product, a PO with its four
+    milestones whose DUPRO is assigned to the world's inspector, and one user per role."""
+    buyer = create_organisation(
+        name=f"Buyer {tag.upper()} Ltd", kind=OrganisationKind.BUYER, country="US"
+    )
+    agency = create_organisation(
+        name=f"Agency {tag.upper()} QC",
+        kind=OrganisationKind.AGENCY,
+        country="HK",
+        timezone="Asia/Hong_Kong",
+    )
+    supplier_org = create_organisation(
+        name=f"Supplier {tag.upper()} Co",
+        kind=OrganisationKind.SUPPLIER,
+        country="CN",
+        timezone="Asia/Shanghai",
+    )
+    engage_agency(agency=agency, buyer=buyer)
+    orgs = {"buyer": buyer, "agency": agency, "supplier_org": supplier_org}
+    users = {
+        role.value: add_member(
+            organisation=orgs[org_key],
+            email=f"{role.value}.{tag}@example.com",
+            full_name=f"{role.label} {tag.upper()}",
+            role=role,
+            password=PASSWORD,
+        )
+        for role, org_key in ROLE_ORG.items()
+    }
+    users[Role.ADMIN.value] = add_member(
+        organisation=agency, email=f"admin.{tag}@example.com", full_name=f"Admin {tag.upper()}",
+        role=Role.ADMIN, password=PASSWORD,
+    )  # fmt: skip
+    manager = users[Role.BUYER_MANAGER]
+    supplier = save_supplier(
+        by=manager,
+        supplier=Supplier(buyer=buyer, organisation=supplier_org, code=f"V-{tag.upper()}01",
+                          name=f"Supplier {tag.upper()} Co", country="CN"),
+    )  # fmt: skip
+    factory = save_factory(
+        by=manager,
+        factory=Factory(supplier=supplier, name=f"Plant {tag.upper()}", address="1 Industrial Rd",
+                        city="Zhongshan", region="Guangdong", country="CN", cluster="Guzhen lighting",
+                        latitude=Decimal("22.611"), longitude=Decimal("113.190"),
+                        timezone="Asia/Shanghai"),
+    )  # fmt: skip
+    product = save_product(
+        by=manager,
+        product=Product(buyer=buyer, sku=f"SKU-{tag.upper()}-1", name=f"Desk lamp {tag.upper()}",
+                        category="lighting", target_markets=["US"], compliance_regimes=["UL", "FCC"]),
+    )  # fmt: skip
+    start = date.today() + timedelta(days=10)
+    po = create_purchase_order(
+        by=manager,
+        draft=PODraft(
+            number=f"PO-{tag.upper()}-1001", buyer=buyer, agency=agency, supplier=supplier,
+            factory=factory, qc_lead=users[Role.QC_LEAD], currency="USD",
+            fob_value=Decimal("48250.00"), carton_count=250, production_start=start,
+            ex_factory_date=start + timedelta(days=40), ship_date=start + timedelta(days=45),
+            destination_market="US", lines=[LineDraft(product, 3000)],
+        ),
+    )  # fmt: skip
+    milestones = {m.kind: m for m in po.milestones.all()}
+    Milestone.objects.filter(pk=milestones["DUPRO"].pk).update(inspector=users[Role.INSPECTOR])
+    milestones["DUPRO"].refresh_from_db()
+    return World(
+        tag, buyer, agency, supplier_org, users, supplier, factory, product, po, milestones
+    )
