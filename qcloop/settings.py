@@ -155,7 +155,10 @@ def _file_storage() -> dict:
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     import json
 
-    return {"BACKEND": backend, "OPTIONS": json.loads(os.environ.get("QCLOOP_STORAGE_OPTIONS", "{}"))}
+    return {
+        "BACKEND": backend,
+        "OPTIONS": json.loads(os.environ.get("QCLOOP_STORAGE_OPTIONS", "{}")),
+    }
 
 
 STORAGES = {

@@ -85,38 +85,69 @@ def build_world(tag: str) -> World:
         for role, org_key in ROLE_ORG.items()
     }
     users[Role.ADMIN.value] = add_member(
-        organisation=agency, email=f"admin.{tag}@example.com", full_name=f"Admin {tag.upper()}",
-        role=Role.ADMIN, password=PASSWORD,
-    )  # fmt: skip
+        organisation=agency,
+        email=f"admin.{tag}@example.com",
+        full_name=f"Admin {tag.upper()}",
+        role=Role.ADMIN,
+        password=PASSWORD,
+    )
     manager = users[Role.BUYER_MANAGER]
     supplier = save_supplier(
         by=manager,
-        supplier=Supplier(buyer=buyer, organisation=supplier_org, code=f"V-{tag.upper()}01",
-                          name=f"Supplier {tag.upper()} Co", country="CN"),
-    )  # fmt: skip
+        supplier=Supplier(
+            buyer=buyer,
+            organisation=supplier_org,
+            code=f"V-{tag.upper()}01",
+            name=f"Supplier {tag.upper()} Co",
+            country="CN",
+        ),
+    )
     factory = save_factory(
         by=manager,
-        factory=Factory(supplier=supplier, name=f"Plant {tag.upper()}", address="1 Industrial Rd",
-                        city="Zhongshan", region="Guangdong", country="CN", cluster="Guzhen lighting",
-                        latitude=Decimal("22.611"), longitude=Decimal("113.190"),
-                        timezone="Asia/Shanghai"),
-    )  # fmt: skip
+        factory=Factory(
+            supplier=supplier,
+            name=f"Plant {tag.upper()}",
+            address="1 Industrial Rd",
+            city="Zhongshan",
+            region="Guangdong",
+            country="CN",
+            cluster="Guzhen lighting",
+            latitude=Decimal("22.611"),
+            longitude=Decimal("113.190"),
+            timezone="Asia/Shanghai",
+        ),
+    )
     product = save_product(
         by=manager,
-        product=Product(buyer=buyer, sku=f"SKU-{tag.upper()}-1", name=f"Desk lamp {tag.upper()}",
-                        category="lighting", target_markets=["US"], compliance_regimes=["UL", "FCC"]),
-    )  # fmt: skip
+        product=Product(
+            buyer=buyer,
+            sku=f"SKU-{tag.upper()}-1",
+            name=f"Desk lamp {tag.upper()}",
+            category="lighting",
+            target_markets=["US"],
+            compliance_regimes=["UL", "FCC"],
+        ),
+    )
     start = date.today() + timedelta(days=10)
     po = create_purchase_order(
         by=manager,
         draft=PODraft(
-            number=f"PO-{tag.upper()}-1001", buyer=buyer, agency=agency, supplier=supplier,
-            factory=factory, qc_lead=users[Role.QC_LEAD], currency="USD",
-            fob_value=Decimal("48250.00"), carton_count=250, production_start=start,
-            ex_factory_date=start + timedelta(days=40), ship_date=start + timedelta(days=45),
-            destination_market="US", lines=[LineDraft(product, 3000)],
+            number=f"PO-{tag.upper()}-1001",
+            buyer=buyer,
+            agency=agency,
+            supplier=supplier,
+            factory=factory,
+            qc_lead=users[Role.QC_LEAD],
+            currency="USD",
+            fob_value=Decimal("48250.00"),
+            carton_count=250,
+            production_start=start,
+            ex_factory_date=start + timedelta(days=40),
+            ship_date=start + timedelta(days=45),
+            destination_market="US",
+            lines=[LineDraft(product, 3000)],
         ),
-    )  # fmt: skip
+    )
     milestones = {m.kind: m for m in po.milestones.all()}
     Milestone.objects.filter(pk=milestones["DUPRO"].pk).update(inspector=users[Role.INSPECTOR])
     milestones["DUPRO"].refresh_from_db()

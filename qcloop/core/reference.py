@@ -14,9 +14,29 @@ from django.db import models
 # ISO 4217 lists precious metals, bond-market units and fund codes beside real money; a PO
 # is never priced in them.
 _NOT_MONEY = {
-    "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX",
-    "BOV", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "CHE", "CHW",
-}  # fmt: skip
+    "XAU",
+    "XAG",
+    "XPD",
+    "XPT",
+    "XBA",
+    "XBB",
+    "XBC",
+    "XBD",
+    "XDR",
+    "XSU",
+    "XUA",
+    "XTS",
+    "XXX",
+    "BOV",
+    "CLF",
+    "COU",
+    "MXV",
+    "USN",
+    "UYI",
+    "UYW",
+    "CHE",
+    "CHW",
+}
 
 
 @cache

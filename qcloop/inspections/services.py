@@ -57,7 +57,9 @@ def plan_milestones(po: PurchaseOrder, kinds: list[str] | None = None) -> list[M
         )
     windows = default_windows(po.production_start, po.ex_factory_date, po.ship_date)
     return [
-        Milestone.objects.create(po=po, kind=k, window_start=windows[k][0], window_end=windows[k][1])
+        Milestone.objects.create(
+            po=po, kind=k, window_start=windows[k][0], window_end=windows[k][1]
+        )
         for k in MILESTONE_ORDER
         if k in kinds
     ]
@@ -114,11 +116,12 @@ def update_milestone(*, by: User, milestone: Milestone, changes: dict) -> Milest
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     if changes:
         if not is_agency_planner(by, milestone.po):
-            raise PermissionDenied("Only the agency's coordinators and the QC lead plan milestones.")
-        if milestone.status in {S.SUBMITTED, S.PUBLISHED, S.CANCELLED}:
-            raise ValidationError(
-                {"status": f"A {milestone.get_status_display().lower()} milestone is not re-planned."}
+            raise PermissionDenied(
+                "Only the agency's coordinators and the QC lead plan milestones."
             )
+        if milestone.status in {S.SUBMITTED, S.PUBLISHED, S.CANCELLED}:
+            state = milestone.get_status_display().lower()
+            raise ValidationError({"status": f"A {state} milestone is not re-planned."})
         for name, value in changes.items():
             setattr(milestone, name, value)
         _check_window(milestone.window_start, milestone.window_end)
@@ -134,7 +137,9 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
     """Move a milestone along planned -> booked -> in progress -> submitted -> published."""
     milestone = Milestone.objects.select_for_update().select_related("po").get(pk=milestone.pk)
     if to not in S.values:
-        raise ValidationError({"status": f"Unknown status {to!r}: use one of {', '.join(S.values)}."})
+        raise ValidationError(
+            {"status": f"Unknown status {to!r}: use one of {', '.join(S.values)}."}
+        )
     if to not in TRANSITIONS[S(milestone.status)]:
         allowed = ", ".join(sorted(TRANSITIONS[S(milestone.status)])) or "none"
         raise ValidationError(
@@ -149,8 +154,12 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
             )
         _check_inspector(milestone, milestone.inspector)
     now = timezone.now()
-    stamp = {S.IN_PROGRESS: "started_at", S.SUBMITTED: "submitted_at", S.PUBLISHED: "published_at",
-             S.CANCELLED: "cancelled_at"}.get(to)  # fmt: skip
+    stamp = {
+        S.IN_PROGRESS: "started_at",
+        S.SUBMITTED: "submitted_at",
+        S.PUBLISHED: "published_at",
+        S.CANCELLED: "cancelled_at",
+    }.get(to)
     if stamp and not (to == S.IN_PROGRESS and milestone.started_at):
         setattr(milestone, stamp, now)
     milestone.status = to

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "inspections"
-urlpatterns = []
+urlpatterns = [
+    path("milestones/<int:pk>/", views.milestone_detail, name="milestone_detail"),
+    path("milestones/<int:pk>/plan/", views.milestone_plan, name="milestone_plan"),
+    path(
+        "milestones/<int:pk>/transition/", views.milestone_transition, name="milestone_transition"
+    ),
+]

@@ -133,9 +133,7 @@ class PurchaseOrder(models.Model):
         related_name="purchase_orders_as_agency",
         help_text="The QC agency that monitors this PO.",
     )
-    supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, related_name="purchase_orders"
-    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
     factory = models.ForeignKey(Factory, on_delete=models.PROTECT, related_name="purchase_orders")
     qc_lead = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -183,7 +181,10 @@ class PurchaseOrder(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="po_quantity_positive"),
             models.CheckConstraint(condition=Q(carton_count__gt=0), name="po_cartons_positive"),
         ]
-        indexes = [models.Index(fields=["agency", "status"]), models.Index(fields=["ex_factory_date"])]
+        indexes = [
+            models.Index(fields=["agency", "status"]),
+            models.Index(fields=["ex_factory_date"]),
+        ]
 
     def __str__(self):
         return f"PO {self.number}"
@@ -207,4 +208,4 @@ class POLine(models.Model):
 
     def __str__(self):
         variant = f" ({self.variant})" if self.variant else ""
-        return f"{self.product.sku}{variant} × {self.quantity}"
+        return f"{self.product.sku}{variant} x {self.quantity}"

@@ -77,6 +77,10 @@ def buyers_managed_by(user: User):
     return Organisation.objects.none()
 
 
+def can_create_po(user: User) -> bool:
+    return buyers_managed_by(user).exists()
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
@@ -135,7 +139,9 @@ def save_product(*, by: User, product: Product) -> Product:
         can_manage_for_buyer(by, product.buyer), "You cannot add or edit products for this buyer."
     )
     message = f"SKU {product.sku} already exists in this buyer's catalogue."
-    _check_unique(Product.objects.filter(buyer=product.buyer, sku=product.sku), product, "sku", message)
+    _check_unique(
+        Product.objects.filter(buyer=product.buyer, sku=product.sku), product, "sku", message
+    )
     return _save(product, "sku", message)
 
 
@@ -333,8 +339,13 @@ def _write_po(po: PurchaseOrder, draft: PODraft) -> PurchaseOrder:
             po.save()
             po.lines.all().delete()
             POLine.objects.bulk_create(
-                POLine(po=po, product=l.product, quantity=l.quantity, variant=l.variant.strip())
-                for l in draft.lines
+                POLine(
+                    po=po,
+                    product=line.product,
+                    quantity=line.quantity,
+                    variant=line.variant.strip(),
+                )
+                for line in draft.lines
             )
     except IntegrityError:
         # Another request saved the same number between our check and our insert.
@@ -352,9 +363,7 @@ def create_purchase_order(
     from qcloop.inspections.services import plan_milestones
 
     if draft.buyer is not None:
-        _require(
-            can_manage_for_buyer(by, draft.buyer), "You cannot enter POs for this buyer."
-        )
+        _require(can_manage_for_buyer(by, draft.buyer), "You cannot enter POs for this buyer.")
     errors = check_po(draft)
     if errors:
         raise ValidationError(errors)

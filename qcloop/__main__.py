@@ -1,0 +1,5 @@
+import sys
+
+from qcloop.cli import main
+
+sys.exit(main())
