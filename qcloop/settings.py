@@ -144,6 +144,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("QCLOOP_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "/media/"
 

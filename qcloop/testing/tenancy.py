@@ -1,0 +1,272 @@
+"""The tenancy harness: every page and API route, walked as an outsider of every role.
+
+The victim is one complete tenant (`build_world("a")`). The outsiders are every user of an
+unrelated tenant (one per role) plus two near outsiders of the victim's own circle: an
+inspector of the victim's agency who is not assigned to its PO, and a user of another supplier
+of the same buyer. For each route the harness knows how to aim at the victim's data:
+
+- `object` routes name a victim object in the URL: outsiders get 404, an entitled insider does
+  not (so a route that 404s for everyone cannot pass), and nothing changes.
+- `scoped` routes have no object in the URL (lists, home, forms): outsiders may load them but
+  the response must not mention the victim's data.
+- `create` routes (API POSTs to a collection) are sent a payload naming the victim's objects:
+  outsiders are refused (403/404/422) and nothing is created.
+- `public` routes carry no tenant data; `staff` routes (the Django admin) send non-staff users to
+  the login page.
+
+Every URL pattern and every OpenAPI operation must have an entry in `PAGE_ROUTES` or
+`API_ROUTES`: a new route fails the harness until it is taught how to aim at the victim.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from qcloop.accounts.models import OrganisationKind, Role, User
+from qcloop.accounts.services import add_member, create_api_token, create_organisation
+from qcloop.orders.models import Supplier
+from qcloop.orders.services import save_supplier
+from qcloop.testing import World
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How the harness exercises one route."""
+
+    kind: str  # object | scoped | create | public | staff
+    methods: tuple[str, ...] = ("GET",)
+    kwargs: Callable[["Victim"], dict] | None = None
+    query: Callable[["Victim"], str] | None = None
+    body: Callable[["Victim"], dict] | None = None
+    insider: str = Role.COORDINATOR  # the victim's user entitled to the route
+
+
+@dataclass
+class Victim:
+    world: World
+    token_id: int
+    markers: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name):
+        return getattr(self.world, name)
+
+
+def _po(v):
+    return {"pk": v.po.pk}
+
+
+def _milestone(v):
+    return {"pk": v.milestones["DUPRO"].pk}
+
+
+def _po_form(v) -> dict:
+    return {"number": "HIJACKED", "fob_value": "1", "currency": "USD", "lines-TOTAL_FORMS": "0",
+            "lines-INITIAL_FORMS": "0"}  # fmt: skip
+
+
+# Pages, by URL name. Admin views are covered as a namespace (`staff`).
+PAGE_ROUTES: dict[str, Probe] = {
+    "core:home": Probe("scoped"),
+    "core:health": Probe("public"),
+    "accounts:login": Probe("public"),
+    "accounts:logout": Probe("scoped", methods=("POST",)),
+    "accounts:tokens": Probe("scoped"),
+    "accounts:revoke_token": Probe(
+        "object", methods=("POST",), kwargs=lambda v: {"pk": v.token_id},
+        insider=Role.BUYER_MANAGER,
+    ),
+    # Searches use a prefix of the victim's strings: a broken gate would match them, while the
+    # search box echoing the query cannot pass for a leak.
+    "orders:po_list": Probe("scoped", query=lambda v: f"?q={v.po.number[:-1]}&supplier={v.supplier.pk}"),
+    "orders:po_create": Probe("scoped", methods=("GET", "POST"), body=_po_form),
+    "orders:factory_options": Probe("object", query=lambda v: f"?supplier={v.supplier.pk}"),
+    "orders:po_detail": Probe("object", kwargs=_po),
+    "orders:po_edit": Probe("object", methods=("GET", "POST"), kwargs=_po, body=_po_form),
+    "orders:supplier_list": Probe("scoped", query=lambda v: f"?q={v.supplier.name[:-1]}"),
+    "orders:supplier_detail": Probe("object", kwargs=lambda v: {"pk": v.supplier.pk}),
+    "orders:product_list": Probe("scoped", query=lambda v: f"?q={v.product.sku[:-1]}"),
+    "orders:product_detail": Probe("object", kwargs=lambda v: {"pk": v.product.pk}),
+    "inspections:milestone_detail": Probe("object", kwargs=_milestone),
+    "inspections:milestone_plan": Probe(
+        "object", methods=("POST",), kwargs=_milestone,
+        body=lambda v: {"window_start": "2020-01-01", "window_end": "2020-01-02"},
+    ),
+    "inspections:milestone_transition": Probe(
+        "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"to": "cancelled"}
+    ),
+}  # fmt: skip
+STAFF_NAMESPACES = {"admin"}
+
+
+def _ids(v) -> dict:
+    return {
+        "buyer": v.buyer.pk,
+        "agency": v.agency.pk,
+        "supplier": v.supplier.pk,
+        "factory": v.factory.pk,
+        "product": v.product.pk,
+        "po": v.po.pk,
+        "qc_lead": v.qc_lead.pk,
+    }
+
+
+# API operations, by "METHOD /path" as the OpenAPI schema names them.
+API_ROUTES: dict[str, Probe] = {
+    "GET /api/me": Probe("scoped"),
+    "GET /api/suppliers": Probe("scoped", query=lambda v: f"?buyer={v.buyer.pk}"),
+    "POST /api/suppliers": Probe(
+        "create", body=lambda v: {"buyer": v.buyer.pk, "code": "HIJACK", "name": "Hijack",
+                                  "country": "CN"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/suppliers/{supplier_id}": Probe(
+        "object", kwargs=lambda v: {"supplier_id": v.supplier.pk}
+    ),
+    "PATCH /api/suppliers/{supplier_id}": Probe(
+        "object", kwargs=lambda v: {"supplier_id": v.supplier.pk}, body=lambda v: {"name": "X"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/factories": Probe("scoped", query=lambda v: f"?supplier={v.supplier.pk}"),
+    "POST /api/factories": Probe(
+        "create",
+        body=lambda v: {"supplier": v.supplier.pk, "name": "Hijack", "address": "x", "city": "x",
+                        "country": "CN", "latitude": "1", "longitude": "1",
+                        "timezone": "Asia/Shanghai"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/factories/{factory_id}": Probe("object", kwargs=lambda v: {"factory_id": v.factory.pk}),
+    "PATCH /api/factories/{factory_id}": Probe(
+        "object", kwargs=lambda v: {"factory_id": v.factory.pk}, body=lambda v: {"name": "X"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/products": Probe("scoped", query=lambda v: f"?buyer={v.buyer.pk}&q={v.product.sku[:-1]}"),
+    "POST /api/products": Probe(
+        "create", body=lambda v: {"buyer": v.buyer.pk, "sku": "HIJACK", "name": "Hijack",
+                                  "category": "toys"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/products/{product_id}": Probe("object", kwargs=lambda v: {"product_id": v.product.pk}),
+    "PATCH /api/products/{product_id}": Probe(
+        "object", kwargs=lambda v: {"product_id": v.product.pk}, body=lambda v: {"name": "X"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/purchase-orders": Probe(
+        "scoped", query=lambda v: f"?supplier={v.supplier.pk}&buyer={v.buyer.pk}&q={v.po.number[:-1]}"
+    ),
+    "POST /api/purchase-orders": Probe(
+        "create",
+        body=lambda v: {
+            "number": "HIJACK-1", "buyer": v.buyer.pk, "agency": v.agency.pk,
+            "supplier": v.supplier.pk, "factory": v.factory.pk, "qc_lead": v.qc_lead.pk,
+            "currency": "USD", "fob_value": "1000.00", "unit": "pcs", "carton_count": 1,
+            "ex_factory_date": "2030-01-10", "ship_date": "2030-01-15",
+            "destination_market": "US", "lines": [{"product": v.product.pk, "quantity": 10}],
+        },
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/purchase-orders/{po_id}": Probe("object", kwargs=lambda v: {"po_id": v.po.pk}),
+    "PATCH /api/purchase-orders/{po_id}": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}, body=lambda v: {"notes": "hijacked"}
+    ),
+    "GET /api/milestones": Probe("scoped", query=lambda v: f"?po={v.po.pk}"),
+    "POST /api/milestones": Probe(
+        "create", body=lambda v: {"po": v.po.pk, "kind": "PSI", "window_start": "2030-01-01",
+                                  "window_end": "2030-01-05"},
+    ),
+    "GET /api/milestones/{milestone_id}": Probe(
+        "object", kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk}
+    ),
+    "PATCH /api/milestones/{milestone_id}": Probe(
+        "object", kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk},
+        body=lambda v: {"status": "cancelled"},
+    ),
+}  # fmt: skip
+
+# Routes that belong to the API's own machinery rather than to an operation.
+API_MACHINERY = {"api:openapi-json", "api:openapi-view", "api:api-root"}
+
+
+def page_routes() -> dict[str, str]:
+    """Every named URL pattern outside the admin and the API: {"ns:name": "pattern"}."""
+    routes: dict[str, str] = {}
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern),
+                     pattern.namespace or namespace)  # fmt: skip
+            elif isinstance(pattern, URLPattern):
+                name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
+                routes[name] = prefix + str(pattern.pattern)
+
+    walk(get_resolver().url_patterns, "", None)
+    return {
+        name: path
+        for name, path in routes.items()
+        if name.split(":")[0] not in STAFF_NAMESPACES | {"api"}
+    }
+
+
+def api_operations() -> dict[str, str]:
+    """Every operation of the OpenAPI schema: {"METHOD /path": operationId}."""
+    from qcloop.api import api
+
+    schema = api.get_openapi_schema()
+    return {
+        f"{method.upper()} {path}": operation.get("operationId", "")
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def api_url_paths() -> dict[str, str]:
+    """Every URL pattern under /api/, as {"api:name": "/api/path/{param}"}."""
+    paths = {}
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver) and pattern.namespace == "api":
+            for route in pattern.url_patterns:
+                path = "/" + str(pattern.pattern) + str(route.pattern)
+                paths[f"api:{route.name}"] = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+    return paths
+
+
+def prepare_victim(world: World) -> Victim:
+    """The victim's data, a token to aim at, and the strings that would betray a leak."""
+    token, _ = create_api_token(user=world.user(Role.BUYER_MANAGER), name="victim token")
+    markers = [
+        world.po.number,
+        world.supplier.name,
+        world.supplier.code,
+        world.factory.name,
+        world.product.sku,
+        world.product.name,
+    ]
+    return Victim(world=world, token_id=token.pk, markers=markers)
+
+
+def outsiders(victim: World, stranger: World) -> dict[str, User]:
+    """Every role of an unrelated tenant, and two near outsiders of the victim's own circle."""
+    people = {f"stranger {role}": user for role, user in stranger.users.items()}
+    people["unassigned inspector of the victim's agency"] = add_member(
+        organisation=victim.agency, email="unassigned.inspector@example.com",
+        full_name="Unassigned Inspector", role=Role.INSPECTOR,
+    )  # fmt: skip
+    sibling_org = create_organisation(name="Sibling Supplier Ltd", kind=OrganisationKind.SUPPLIER,
+                                      country="VN")  # fmt: skip
+    save_supplier(
+        by=victim.user(Role.BUYER_MANAGER),
+        supplier=Supplier(buyer=victim.buyer, organisation=sibling_org, code="SIB-1",
+                          name="Sibling Supplier Ltd", country="VN"),
+    )  # fmt: skip
+    people["user of another supplier of the same buyer"] = add_member(
+        organisation=sibling_org, email="sibling@example.com", full_name="Sibling User",
+        role=Role.SUPPLIER_USER,
+    )  # fmt: skip
+    return people
+
+
+def leaked(victim: Victim, body: bytes) -> list[str]:
+    text = body.decode("utf-8", "replace")
+    return [marker for marker in victim.markers if marker in text]
