@@ -62,8 +62,13 @@ def _milestone(v):
 
 
 def _po_form(v) -> dict:
-    return {"number": "HIJACKED", "fob_value": "1", "currency": "USD", "lines-TOTAL_FORMS": "0",
-            "lines-INITIAL_FORMS": "0"}  # fmt: skip
+    return {
+        "number": "HIJACKED",
+        "fob_value": "1",
+        "currency": "USD",
+        "lines-TOTAL_FORMS": "0",
+        "lines-INITIAL_FORMS": "0",
+    }
 
 
 # Pages, by URL name. Admin views are covered as a namespace (`staff`).
@@ -74,12 +79,16 @@ PAGE_ROUTES: dict[str, Probe] = {
     "accounts:logout": Probe("scoped", methods=("POST",)),
     "accounts:tokens": Probe("scoped"),
     "accounts:revoke_token": Probe(
-        "object", methods=("POST",), kwargs=lambda v: {"pk": v.token_id},
+        "object",
+        methods=("POST",),
+        kwargs=lambda v: {"pk": v.token_id},
         insider=Role.BUYER_MANAGER,
     ),
     # Searches use a prefix of the victim's strings: a broken gate would match them, while the
     # search box echoing the query cannot pass for a leak.
-    "orders:po_list": Probe("scoped", query=lambda v: f"?q={v.po.number[:-1]}&supplier={v.supplier.pk}"),
+    "orders:po_list": Probe(
+        "scoped", query=lambda v: f"?q={v.po.number[:-1]}&supplier={v.supplier.pk}"
+    ),
     "orders:po_create": Probe("scoped", methods=("GET", "POST"), body=_po_form),
     "orders:factory_options": Probe("object", query=lambda v: f"?supplier={v.supplier.pk}"),
     "orders:po_detail": Probe("object", kwargs=_po),
@@ -90,13 +99,15 @@ PAGE_ROUTES: dict[str, Probe] = {
     "orders:product_detail": Probe("object", kwargs=lambda v: {"pk": v.product.pk}),
     "inspections:milestone_detail": Probe("object", kwargs=_milestone),
     "inspections:milestone_plan": Probe(
-        "object", methods=("POST",), kwargs=_milestone,
+        "object",
+        methods=("POST",),
+        kwargs=_milestone,
         body=lambda v: {"window_start": "2020-01-01", "window_end": "2020-01-02"},
     ),
     "inspections:milestone_transition": Probe(
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"to": "cancelled"}
     ),
-}  # fmt: skip
+}
 STAFF_NAMESPACES = {"admin"}
 
 
@@ -117,52 +128,81 @@ API_ROUTES: dict[str, Probe] = {
     "GET /api/me": Probe("scoped"),
     "GET /api/suppliers": Probe("scoped", query=lambda v: f"?buyer={v.buyer.pk}"),
     "POST /api/suppliers": Probe(
-        "create", body=lambda v: {"buyer": v.buyer.pk, "code": "HIJACK", "name": "Hijack",
-                                  "country": "CN"},
+        "create",
+        body=lambda v: {"buyer": v.buyer.pk, "code": "HIJACK", "name": "Hijack", "country": "CN"},
         insider=Role.BUYER_MANAGER,
     ),
     "GET /api/suppliers/{supplier_id}": Probe(
         "object", kwargs=lambda v: {"supplier_id": v.supplier.pk}
     ),
     "PATCH /api/suppliers/{supplier_id}": Probe(
-        "object", kwargs=lambda v: {"supplier_id": v.supplier.pk}, body=lambda v: {"name": "X"},
+        "object",
+        kwargs=lambda v: {"supplier_id": v.supplier.pk},
+        body=lambda v: {"name": "X"},
         insider=Role.BUYER_MANAGER,
     ),
     "GET /api/factories": Probe("scoped", query=lambda v: f"?supplier={v.supplier.pk}"),
     "POST /api/factories": Probe(
         "create",
-        body=lambda v: {"supplier": v.supplier.pk, "name": "Hijack", "address": "x", "city": "x",
-                        "country": "CN", "latitude": "1", "longitude": "1",
-                        "timezone": "Asia/Shanghai"},
+        body=lambda v: {
+            "supplier": v.supplier.pk,
+            "name": "Hijack",
+            "address": "x",
+            "city": "x",
+            "country": "CN",
+            "latitude": "1",
+            "longitude": "1",
+            "timezone": "Asia/Shanghai",
+        },
         insider=Role.BUYER_MANAGER,
     ),
-    "GET /api/factories/{factory_id}": Probe("object", kwargs=lambda v: {"factory_id": v.factory.pk}),
+    "GET /api/factories/{factory_id}": Probe(
+        "object", kwargs=lambda v: {"factory_id": v.factory.pk}
+    ),
     "PATCH /api/factories/{factory_id}": Probe(
-        "object", kwargs=lambda v: {"factory_id": v.factory.pk}, body=lambda v: {"name": "X"},
+        "object",
+        kwargs=lambda v: {"factory_id": v.factory.pk},
+        body=lambda v: {"name": "X"},
         insider=Role.BUYER_MANAGER,
     ),
-    "GET /api/products": Probe("scoped", query=lambda v: f"?buyer={v.buyer.pk}&q={v.product.sku[:-1]}"),
+    "GET /api/products": Probe(
+        "scoped", query=lambda v: f"?buyer={v.buyer.pk}&q={v.product.sku[:-1]}"
+    ),
     "POST /api/products": Probe(
-        "create", body=lambda v: {"buyer": v.buyer.pk, "sku": "HIJACK", "name": "Hijack",
-                                  "category": "toys"},
+        "create",
+        body=lambda v: {"buyer": v.buyer.pk, "sku": "HIJACK", "name": "Hijack", "category": "toys"},
         insider=Role.BUYER_MANAGER,
     ),
-    "GET /api/products/{product_id}": Probe("object", kwargs=lambda v: {"product_id": v.product.pk}),
+    "GET /api/products/{product_id}": Probe(
+        "object", kwargs=lambda v: {"product_id": v.product.pk}
+    ),
     "PATCH /api/products/{product_id}": Probe(
-        "object", kwargs=lambda v: {"product_id": v.product.pk}, body=lambda v: {"name": "X"},
+        "object",
+        kwargs=lambda v: {"product_id": v.product.pk},
+        body=lambda v: {"name": "X"},
         insider=Role.BUYER_MANAGER,
     ),
     "GET /api/purchase-orders": Probe(
-        "scoped", query=lambda v: f"?supplier={v.supplier.pk}&buyer={v.buyer.pk}&q={v.po.number[:-1]}"
+        "scoped",
+        query=lambda v: f"?supplier={v.supplier.pk}&buyer={v.buyer.pk}&q={v.po.number[:-1]}",
     ),
     "POST /api/purchase-orders": Probe(
         "create",
         body=lambda v: {
-            "number": "HIJACK-1", "buyer": v.buyer.pk, "agency": v.agency.pk,
-            "supplier": v.supplier.pk, "factory": v.factory.pk, "qc_lead": v.qc_lead.pk,
-            "currency": "USD", "fob_value": "1000.00", "unit": "pcs", "carton_count": 1,
-            "ex_factory_date": "2030-01-10", "ship_date": "2030-01-15",
-            "destination_market": "US", "lines": [{"product": v.product.pk, "quantity": 10}],
+            "number": "HIJACK-1",
+            "buyer": v.buyer.pk,
+            "agency": v.agency.pk,
+            "supplier": v.supplier.pk,
+            "factory": v.factory.pk,
+            "qc_lead": v.qc_lead.pk,
+            "currency": "USD",
+            "fob_value": "1000.00",
+            "unit": "pcs",
+            "carton_count": 1,
+            "ex_factory_date": "2030-01-10",
+            "ship_date": "2030-01-15",
+            "destination_market": "US",
+            "lines": [{"product": v.product.pk, "quantity": 10}],
         },
         insider=Role.BUYER_MANAGER,
     ),
@@ -172,17 +212,23 @@ API_ROUTES: dict[str, Probe] = {
     ),
     "GET /api/milestones": Probe("scoped", query=lambda v: f"?po={v.po.pk}"),
     "POST /api/milestones": Probe(
-        "create", body=lambda v: {"po": v.po.pk, "kind": "PSI", "window_start": "2030-01-01",
-                                  "window_end": "2030-01-05"},
+        "create",
+        body=lambda v: {
+            "po": v.po.pk,
+            "kind": "PSI",
+            "window_start": "2030-01-01",
+            "window_end": "2030-01-05",
+        },
     ),
     "GET /api/milestones/{milestone_id}": Probe(
         "object", kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk}
     ),
     "PATCH /api/milestones/{milestone_id}": Probe(
-        "object", kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk},
+        "object",
+        kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk},
         body=lambda v: {"status": "cancelled"},
     ),
-}  # fmt: skip
+}
 
 # Routes that belong to the API's own machinery rather than to an operation.
 API_MACHINERY = {"api:openapi-json", "api:openapi-view", "api:api-root"}
@@ -195,8 +241,11 @@ def page_routes() -> dict[str, str]:
     def walk(patterns, prefix: str, namespace: str | None) -> None:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern),
-                     pattern.namespace or namespace)  # fmt: skip
+                walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    pattern.namespace or namespace,
+                )
             elif isinstance(pattern, URLPattern):
                 name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
                 routes[name] = prefix + str(pattern.pattern)
@@ -250,20 +299,30 @@ def outsiders(victim: World, stranger: World) -> dict[str, User]:
     """Every role of an unrelated tenant, and two near outsiders of the victim's own circle."""
     people = {f"stranger {role}": user for role, user in stranger.users.items()}
     people["unassigned inspector of the victim's agency"] = add_member(
-        organisation=victim.agency, email="unassigned.inspector@example.com",
-        full_name="Unassigned Inspector", role=Role.INSPECTOR,
-    )  # fmt: skip
-    sibling_org = create_organisation(name="Sibling Supplier Ltd", kind=OrganisationKind.SUPPLIER,
-                                      country="VN")  # fmt: skip
+        organisation=victim.agency,
+        email="unassigned.inspector@example.com",
+        full_name="Unassigned Inspector",
+        role=Role.INSPECTOR,
+    )
+    sibling_org = create_organisation(
+        name="Sibling Supplier Ltd", kind=OrganisationKind.SUPPLIER, country="VN"
+    )
     save_supplier(
         by=victim.user(Role.BUYER_MANAGER),
-        supplier=Supplier(buyer=victim.buyer, organisation=sibling_org, code="SIB-1",
-                          name="Sibling Supplier Ltd", country="VN"),
-    )  # fmt: skip
+        supplier=Supplier(
+            buyer=victim.buyer,
+            organisation=sibling_org,
+            code="SIB-1",
+            name="Sibling Supplier Ltd",
+            country="VN",
+        ),
+    )
     people["user of another supplier of the same buyer"] = add_member(
-        organisation=sibling_org, email="sibling@example.com", full_name="Sibling User",
+        organisation=sibling_org,
+        email="sibling@example.com",
+        full_name="Sibling User",
         role=Role.SUPPLIER_USER,
-    )  # fmt: skip
+    )
     return people
 
 

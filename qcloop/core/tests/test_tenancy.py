@@ -190,6 +190,6 @@ def test_an_anonymous_visitor_sees_nothing(scene):
         assert not leaked(victim, response.content)
     for operation, probe in API_ROUTES.items():
         method, path = operation.split(" ", 1)
-        url = re.sub(r"{(\w+)}", lambda m: str(probe.kwargs(victim)[m.group(1)]), path)
+        url = re.sub(r"{(\w+)}", lambda m, p=probe: str(p.kwargs(victim)[m.group(1)]), path)
         response = client.generic(method, url)
         assert response.status_code == 401, f"{operation}: {response.status_code}"
