@@ -33,3 +33,82 @@ def other_world(db):
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. Skipped only outside CI when it is missing."""
+    if not os.path.exists(CHROMIUM):
+        if in_ci():
+            pytest.fail(f"{CHROMIUM} is missing: CI must install the chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM in the test body
+    # is still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context on the live server, failing the test on any CSP violation or
+    script error."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+    csp = [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
+    assert not csp, f"the page broke its Content-Security-Policy: {csp}"
+
+
+@pytest.fixture
+def live_world(transactional_db):
+    """`world`, committed, so the live server's thread can see it."""
+    from qcloop.testing import build_world
+
+    return build_world("a")
+
+
+def sign_in(page, user, password=None):
+    from qcloop.testing import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", password or PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a screenshot under test-artifacts/ (for people to look at; not compared)."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+
+    def take(name: str) -> None:
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take

@@ -1,0 +1,112 @@
+"""The pages people use, driven in Chromium as they would use them."""
+
+from datetime import timedelta
+
+import pytest
+
+from conftest import sign_in
+from qcloop.accounts.models import Role
+from qcloop.orders.models import PurchaseOrder
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_buyer_finds_a_po_and_sees_its_milestones(page, live_world, screenshot):
+    sign_in(page, live_world.user(Role.BUYER_MANAGER))
+    assert page.locator("h1").first.inner_text() == live_world.buyer.name
+    screenshot("buyer-home")
+    page.click("nav >> text=POs")
+    page.fill("#id_q", "no such po")
+    page.wait_for_selector("text=No purchase orders match these filters.")
+    page.fill("#id_q", live_world.po.number[:-1])  # the search runs as you type (htmx)
+    page.wait_for_selector(f"#po-results >> text={live_world.po.number}")
+    screenshot("po-list")
+    page.click(f"text={live_world.po.number}")
+    timeline = page.locator("ol.timeline > li")
+    assert timeline.count() == 4
+    assert [timeline.nth(i).locator(".kind a").inner_text() for i in range(4)] == [
+        "IPC",
+        "DUPRO",
+        "PSI",
+        "CLI",
+    ]
+    assert "USD 48,250.00" in page.content()
+    screenshot("po-detail")
+
+
+def test_a_po_form_shows_each_problem_next_to_its_field_and_saves_nothing(
+    page, live_world, screenshot
+):
+    sign_in(page, live_world.user(Role.BUYER_MANAGER))
+    page.goto("/pos/new/")
+    po = live_world.po
+    page.fill("#id_number", po.number)  # a duplicate
+    page.select_option("#id_buyer", str(live_world.buyer.pk))
+    page.select_option("#id_currency", "USD")
+    page.fill("#id_fob_value", "12000")
+    page.fill("#id_carton_count", "40")
+    page.select_option("#id_destination_market", "US")
+    page.select_option("#id_supplier", str(live_world.supplier.pk))
+    page.wait_for_selector(f"#id_factory option[value='{live_world.factory.pk}']", state="attached")
+    page.select_option("#id_factory", str(live_world.factory.pk))
+    page.fill("#id_ex_factory_date", str(po.ex_factory_date))
+    page.fill("#id_ship_date", str(po.ex_factory_date - timedelta(days=3)))
+    page.select_option("#id_lines-0-product", str(live_world.product.pk))
+    page.fill("#id_lines-0-quantity", "0")
+    page.click("button.primary")
+    page.wait_for_selector("text=Nothing was saved")
+    assert f"PO {po.number} already exists" in page.inner_text("#id_number_errors")
+    assert "cannot be before the ex-factory date" in page.inner_text("#id_ship_date_errors")
+    assert "at least 1, not 0" in page.inner_text("#id_lines-0-quantity_errors")
+    screenshot("po-form-errors")
+    assert PurchaseOrder.objects.count() == 1
+
+    page.fill("#id_number", "PO-A-2002")
+    page.fill("#id_ship_date", str(po.ex_factory_date + timedelta(days=5)))
+    page.fill("#id_lines-0-quantity", "1200")
+    page.click("text=Add a line")  # keeps what was typed and adds a row
+    assert page.input_value("#id_number") == "PO-A-2002"
+    page.select_option("#id_lines-2-product", str(live_world.product.pk))
+    page.fill("#id_lines-2-variant", "white")
+    page.fill("#id_lines-2-quantity", "300")
+    page.click("button.primary")
+    page.wait_for_selector("text=PO PO-A-2002 saved with 4 milestones.")
+    saved = PurchaseOrder.objects.get(number="PO-A-2002")
+    assert (saved.quantity, saved.lines.count()) == (1500, 2)
+
+
+def test_a_supplier_user_is_told_why_they_cannot_edit(page, live_world):
+    sign_in(page, live_world.user(Role.SUPPLIER_USER))
+    page.goto(f"/pos/{live_world.po.pk}/")
+    assert page.locator("text=Edit PO").count() == 0
+    response = page.goto(f"/pos/{live_world.po.pk}/edit/")
+    assert response.status == 403
+    assert "Supplier users cannot edit purchase orders" in page.inner_text("main")
+
+
+def test_an_inspector_on_a_phone_starts_an_assigned_inspection(browser, live_server, live_world):
+    from qcloop.inspections.services import update_milestone
+
+    dupro = live_world.milestones["DUPRO"]
+    update_milestone(
+        by=live_world.qc_lead,
+        milestone=dupro,
+        changes={"inspection_date": dupro.window_start, "status": "booked"},
+    )
+    phone = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    page = phone.new_page()
+    sign_in(page, live_world.inspector)
+    page.click("text=DUPRO")
+    page.click("text=Start inspection")
+    page.wait_for_selector("text=DUPRO is now in progress.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    page.screenshot(path="test-artifacts/inspector-phone.png", full_page=True)
+    phone.close()
+    dupro.refresh_from_db()
+    assert dupro.status == "in_progress"
