@@ -112,3 +112,11 @@ def screenshot(page):
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
     return take
+
+
+def subprocess_env(**extra) -> dict[str, str]:
+    """The environment for a qcloop child process: this one's, less what only tests set."""
+    dropped = {"DATABASE_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(extra)
+    return env

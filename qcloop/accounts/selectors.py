@@ -23,7 +23,7 @@ def is_agency_staff(user) -> bool:
 
 @gate(Organisation)
 def organisations(user) -> QuerySet:
-    from qcloop.orders.models import PurchaseOrder
+    from qcloop.orders.models import PurchaseOrder, Supplier
 
     membership = user.membership
     if membership is None:
@@ -38,6 +38,7 @@ def organisations(user) -> QuerySet:
         | Q(pk__in=orders.values("buyer"))
         | Q(pk__in=orders.values("agency"))
         | Q(pk__in=orders.values("supplier__organisation"))
+        | Q(pk__in=for_user(Supplier, user).values("organisation"))
     )
 
 
@@ -50,10 +51,20 @@ def users(user) -> QuerySet:
     membership = user.membership
     if membership is None:
         return User.objects.filter(pk=user.pk)
+    org = membership.organisation
     orders = for_user(PurchaseOrder, user)
+    partners = Engagement.objects.filter(Q(agency=org) | Q(buyer=org))
+    # An engaged buyer may name any of the agency's QC leads on a new PO, so it sees the
+    # agency's staff; the agency likewise sees its client's people.
+    partner_staff = Q(membership_record__organisation__in=partners.values("agency")) | Q(
+        membership_record__organisation__in=partners.values("buyer")
+    )
+    if membership.is_supplier:
+        partner_staff = Q(pk__in=[])
     return User.objects.filter(
         Q(pk=user.pk)
-        | Q(membership_record__organisation=membership.organisation)
+        | partner_staff
+        | Q(membership_record__organisation=org)
         | Q(pk__in=orders.values("qc_lead"))
         | Q(pk__in=for_user(Milestone, user).values("inspector"))
     )

@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from qcloop.accounts.models import Role, User
-from qcloop.orders.models import PurchaseOrder
+from qcloop.orders.models import POStatus, PurchaseOrder
 
 from .models import MILESTONE_ORDER, Milestone, MilestoneKind
 from .models import MilestoneStatus as S
@@ -147,6 +147,11 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
         )
     if not may_transition(by, milestone, to):
         raise PermissionDenied(f"You cannot move this milestone to {to}.")
+    if to in {S.BOOKED, S.IN_PROGRESS} and milestone.po.status != POStatus.OPEN:
+        state = milestone.po.get_status_display().lower()
+        raise ValidationError(
+            {"status": f"PO {milestone.po.number} is {state}: it is not inspected."}
+        )
     if to == S.BOOKED:
         if milestone.inspection_date is None or milestone.inspector_id is None:
             raise ValidationError(
@@ -164,7 +169,7 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
         setattr(milestone, stamp, now)
     milestone.status = to
     milestone.save()
-    if to == S.BOOKED:
+    if to == S.BOOKED and milestone.inspection_date >= timezone.localdate():
         from .tasks import notify_inspector_booked
 
         transaction.on_commit(lambda: notify_inspector_booked.enqueue(milestone.pk))

@@ -105,9 +105,15 @@ def _check_unique(queryset, instance, field_name: str, message: str) -> None:
         raise ValidationError({field_name: message})
 
 
+def _require_buyer(record) -> None:
+    if record.buyer_id is None:
+        raise ValidationError({"buyer": "Choose the buyer whose record this is."})
+
+
 @transaction.atomic
 def save_supplier(*, by: User, supplier: Supplier) -> Supplier:
     """Create or update a supplier record in its buyer's supply base."""
+    _require_buyer(supplier)
     _require(
         can_manage_for_buyer(by, supplier.buyer),
         "You cannot register or edit suppliers for this buyer.",
@@ -135,6 +141,7 @@ def save_factory(*, by: User, factory: Factory) -> Factory:
 @transaction.atomic
 def save_product(*, by: User, product: Product) -> Product:
     """Create or update a SKU in its buyer's catalogue."""
+    _require_buyer(product)
     _require(
         can_manage_for_buyer(by, product.buyer), "You cannot add or edit products for this buyer."
     )
@@ -207,6 +214,8 @@ def check_po(draft: PODraft, instance: PurchaseOrder | None = None) -> dict[str,
         errors.setdefault(path, []).append(message)
 
     draft.number = (draft.number or "").strip()
+    draft.retailer_compliance = (draft.retailer_compliance or "").strip()
+    draft.notes = draft.notes or ""
     for name, message in REQUIRED.items():
         if getattr(draft, name) in (None, ""):
             add(name, message)
@@ -330,13 +339,15 @@ def _check_lines(draft: PODraft, add) -> None:
 PO_FIELDS = [f.name for f in fields(PODraft) if f.name != "lines"]
 
 
-def _write_po(po: PurchaseOrder, draft: PODraft) -> PurchaseOrder:
+def _write_po(po: PurchaseOrder, draft: PODraft, lines_changed: bool = True) -> PurchaseOrder:
     for name in PO_FIELDS:
         setattr(po, name, getattr(draft, name))
     po.quantity = sum(line.quantity for line in draft.lines)
     try:
         with transaction.atomic():
             po.save()
+            if not lines_changed:
+                return po  # keep the line rows (and whatever will point at them)
             po.lines.all().delete()
             POLine.objects.bulk_create(
                 POLine(
@@ -387,7 +398,9 @@ def update_purchase_order(
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     if "buyer" in changes and changes["buyer"] != po.buyer:
         raise ValidationError({"buyer": "The buyer of a PO cannot change; enter a new PO."})
-    previous_lead = po.qc_lead_id
+    if "agency" in changes and changes["agency"] != po.agency and not by.membership.is_buyer:
+        raise PermissionDenied("Only the buyer can change the agency that monitors a PO.")
+    previous_lead, previous_status = po.qc_lead_id, po.status
     for name, value in changes.items():
         setattr(draft, name, value)
     if lines is not None:
@@ -395,10 +408,24 @@ def update_purchase_order(
     errors = check_po(draft, instance=po)
     if errors:
         raise ValidationError(errors)
-    po = _write_po(po, draft)
+    po = _write_po(po, draft, lines_changed=lines is not None)
+    if po.status == POStatus.CANCELLED and previous_status != POStatus.CANCELLED:
+        _cancel_open_milestones(po)
     if po.qc_lead_id and po.qc_lead_id != previous_lead:
         _notify_qc_lead_on_commit(po)
     return po
+
+
+def _cancel_open_milestones(po: PurchaseOrder) -> None:
+    """A cancelled PO is not inspected: its milestones that have not been carried out stop."""
+    from django.utils import timezone
+
+    from qcloop.inspections.models import MilestoneStatus
+
+    open_states = [MilestoneStatus.PLANNED, MilestoneStatus.BOOKED, MilestoneStatus.IN_PROGRESS]
+    po.milestones.filter(status__in=open_states).update(
+        status=MilestoneStatus.CANCELLED, cancelled_at=timezone.now()
+    )
 
 
 def _notify_qc_lead_on_commit(po: PurchaseOrder) -> None:

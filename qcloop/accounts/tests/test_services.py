@@ -97,3 +97,16 @@ def test_a_token_needs_a_name(world):
     with pytest.raises(ValidationError) as caught:
         create_api_token(user=world.user(Role.BUYER_MANAGER), name="  ")
     assert list(caught.value.message_dict) == ["name"]
+
+
+def test_a_weak_password_is_refused(world):
+    with pytest.raises(ValidationError) as caught:
+        add_member(
+            organisation=world.buyer,
+            email="weak@example.com",
+            full_name="Weak",
+            role=Role.BUYER_VIEWER,
+            password="password",
+        )
+    assert list(caught.value.message_dict) == ["password"]
+    assert not User.objects.filter(email="weak@example.com").exists()

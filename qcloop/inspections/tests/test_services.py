@@ -138,3 +138,20 @@ def test_booking_mails_the_inspector(world, mailoutbox, django_capture_on_commit
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     assert [m.to for m in mailoutbox] == [[world.inspector.email]]
     assert "DUPRO booked: PO PO-A-1001" in mailoutbox[0].subject
+
+
+def test_booking_a_past_date_sends_no_mail(world, mailoutbox, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        update_milestone(
+            by=world.qc_lead,
+            milestone=world.milestones["IPC"],
+            changes={
+                "inspection_date": date.today() - timedelta(days=30),
+                "inspector": world.inspector,
+                "status": S.BOOKED,
+            },
+        )
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert mailoutbox == []

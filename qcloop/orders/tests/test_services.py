@@ -413,3 +413,44 @@ def test_milestones_are_kept_when_a_po_is_edited(world):
     ids = set(Milestone.objects.filter(po=world.po).values_list("pk", flat=True))
     update_purchase_order(by=world.user(Role.BUYER_MANAGER), po=world.po, changes={"notes": "x"})
     assert set(Milestone.objects.filter(po=world.po).values_list("pk", flat=True)) == ids
+
+
+def test_an_edit_without_lines_keeps_the_line_rows(world):
+    ids = list(world.po.lines.values_list("pk", flat=True))
+    update_purchase_order(by=world.qc_lead, po=world.po, changes={"notes": "checked"})
+    assert list(world.po.lines.values_list("pk", flat=True)) == ids
+
+
+def test_cancelling_a_po_cancels_its_open_milestones(world):
+    from qcloop.inspections.models import MilestoneStatus
+    from qcloop.inspections.services import transition_milestone, update_milestone
+
+    dupro = world.milestones["DUPRO"]
+    update_milestone(
+        by=world.qc_lead,
+        milestone=dupro,
+        changes={"inspection_date": dupro.window_start, "status": "booked"},
+    )
+    update_purchase_order(
+        by=world.user(Role.BUYER_MANAGER), po=world.po, changes={"status": "cancelled"}
+    )
+    assert set(world.po.milestones.values_list("status", flat=True)) == {MilestoneStatus.CANCELLED}
+    transition_milestone(by=world.qc_lead, milestone=world.milestones["IPC"], to="planned")
+    with pytest.raises(ValidationError, match="is cancelled: it is not inspected"):
+        transition_milestone(by=world.qc_lead, milestone=world.milestones["IPC"], to="booked")
+
+
+def test_only_the_buyer_changes_the_monitoring_agency(world):
+    with pytest.raises(PermissionDenied, match="Only the buyer can change the agency"):
+        update_purchase_order(
+            by=world.user(Role.COORDINATOR), po=world.po, changes={"agency": None, "qc_lead": None}
+        )
+    world.po.refresh_from_db()
+    assert world.po.agency == world.agency
+
+
+def test_text_fields_may_be_left_empty(world):
+    po = update_purchase_order(
+        by=world.qc_lead, po=world.po, changes={"notes": None, "retailer_compliance": None}
+    )
+    assert (po.notes, po.retailer_compliance) == ("", "")
