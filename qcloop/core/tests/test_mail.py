@@ -1,0 +1,57 @@
+"""Notifications leave through a real SMTP conversation with a server on loopback."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+
+from qcloop.accounts.models import Role
+from qcloop.inspections.services import update_milestone
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    yield inbox
+    controller.stop()
+
+
+@pytest.mark.django_db
+def test_a_booking_reaches_the_inspector_over_smtp(
+    world, smtp_server, django_capture_on_commit_callbacks
+):
+    dupro = world.milestones["DUPRO"]
+    with django_capture_on_commit_callbacks(execute=True):
+        update_milestone(
+            by=world.user(Role.COORDINATOR),
+            milestone=dupro,
+            changes={"inspection_date": dupro.window_start + timedelta(days=1), "status": "booked"},
+        )
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    [(sender, recipients, content)] = smtp_server.messages
+    assert recipients == [world.inspector.email]
+    assert "Subject: [qcloop] DUPRO booked: PO PO-A-1001" in content
+    assert "Plant A, 1 Industrial Rd, Zhongshan" in content
+    assert f"/milestones/{dupro.pk}/" in content
