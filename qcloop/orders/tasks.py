@@ -19,7 +19,7 @@ def notify_qc_lead_assigned(po_id: int) -> bool:
     if po is None or po.qc_lead is None:
         return False
     milestones = ", ".join(
-        f"{m.label} {m.window_start:%d %b}–{m.window_end:%d %b}" for m in po.milestones.all()
+        f"{m.label} {m.window_start:%d %b} to {m.window_end:%d %b}" for m in po.milestones.all()
     )
     send_mail(
         subject=f"[qcloop] You are the QC lead for PO {po.number} ({po.buyer})",

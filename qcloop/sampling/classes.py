@@ -106,40 +106,78 @@ def multi_class_plan(
     )
     n = max(class_plan.n for class_plan in classes)
     return MultiClassPlan(
-        lot_size=lot_size, level=level, severity=severity, method=method,
-        table_code=entry_code, n=n, hundred_percent=n >= lot_size, classes=classes,
-    )  # fmt: skip
+        lot_size=lot_size,
+        level=level,
+        severity=severity,
+        method=method,
+        table_code=entry_code,
+        n=n,
+        hundred_percent=n >= lot_size,
+        classes=classes,
+    )
 
 
 def _industry_class(name, aql, lot_size, level, severity, letter_n) -> ClassPlan:
     n = min(letter_n, lot_size)
     if aql == ZERO_AQL:
-        return ClassPlan(defect_class=name, aql=aql, n=n, ac=0, re=1, standard_plan=None,
-                         adjustment="AQL 0: zero acceptance (Ac 0, Re 1)")  # fmt: skip
+        return ClassPlan(
+            defect_class=name,
+            aql=aql,
+            n=n,
+            ac=0,
+            re=1,
+            standard_plan=None,
+            adjustment="AQL 0: zero acceptance (Ac 0, Re 1)",
+        )
     standard = plan(lot_size, aql, level, severity)
     table_n = _table_n(standard)
     if table_n == letter_n:
-        return ClassPlan(defect_class=name, aql=aql, n=n, ac=standard.ac, re=standard.re,
-                         standard_plan=standard)  # fmt: skip
+        return ClassPlan(
+            defect_class=name, aql=aql, n=n, ac=standard.ac, re=standard.re, standard_plan=standard
+        )
     if table_n > letter_n:
-        why = (f"the table's arrow leads to n={table_n} (code {standard.code}); the common "
-               f"sample of {letter_n} is judged with Ac 0, Re 1")  # fmt: skip
-        return ClassPlan(defect_class=name, aql=aql, n=n, ac=0, re=1, standard_plan=standard,
-                         adjustment=why)  # fmt: skip
-    why = (f"the table's arrow leads to n={table_n} (code {standard.code}); its Ac {standard.ac} "
-           f"/ Re {standard.re} are applied to the larger common sample of {letter_n}")  # fmt: skip
-    return ClassPlan(defect_class=name, aql=aql, n=n, ac=standard.ac, re=standard.re,
-                     standard_plan=standard, adjustment=why)  # fmt: skip
+        why = (
+            f"the table's arrow leads to n={table_n} (code {standard.code}); the common "
+            f"sample of {letter_n} is judged with Ac 0, Re 1"
+        )
+        return ClassPlan(
+            defect_class=name, aql=aql, n=n, ac=0, re=1, standard_plan=standard, adjustment=why
+        )
+    why = (
+        f"the table's arrow leads to n={table_n} (code {standard.code}); its Ac {standard.ac} "
+        f"/ Re {standard.re} are applied to the larger common sample of {letter_n}"
+    )
+    return ClassPlan(
+        defect_class=name,
+        aql=aql,
+        n=n,
+        ac=standard.ac,
+        re=standard.re,
+        standard_plan=standard,
+        adjustment=why,
+    )
 
 
 def _strict_class(name, aql, lot_size, level, severity, letter_n) -> ClassPlan:
     if aql == ZERO_AQL:
-        return ClassPlan(defect_class=name, aql=aql, n=min(letter_n, lot_size), ac=0, re=1,
-                         standard_plan=None,
-                         adjustment="AQL 0: zero acceptance at the code letter's n")  # fmt: skip
+        return ClassPlan(
+            defect_class=name,
+            aql=aql,
+            n=min(letter_n, lot_size),
+            ac=0,
+            re=1,
+            standard_plan=None,
+            adjustment="AQL 0: zero acceptance at the code letter's n",
+        )
     standard = plan(lot_size, aql, level, severity)
-    return ClassPlan(defect_class=name, aql=aql, n=standard.n, ac=standard.ac, re=standard.re,
-                     standard_plan=standard)  # fmt: skip
+    return ClassPlan(
+        defect_class=name,
+        aql=aql,
+        n=standard.n,
+        ac=standard.ac,
+        re=standard.re,
+        standard_plan=standard,
+    )
 
 
 def _table_n(standard: SinglePlan) -> int:

@@ -67,11 +67,14 @@ class SampleDraw:
             "units_to_draw": self.units_to_draw,
             "cartons": list(self.cartons),
             "draws": [
-                {"carton": d.carton, "units": d.units,
-                 "positions": list(d.positions) if d.positions is not None else None}
+                {
+                    "carton": d.carton,
+                    "units": d.units,
+                    "positions": list(d.positions) if d.positions is not None else None,
+                }
                 for d in self.draws
             ],
-        }  # fmt: skip
+        }
 
 
 def new_seed() -> str:

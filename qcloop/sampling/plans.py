@@ -137,9 +137,15 @@ def zero_acceptance_plan(entry_code: str, **facts) -> SinglePlan:
     assert n is not None
     notes = ("AQL 0: zero acceptance at the code letter's sample size (Ac 0, Re 1)",)
     return _capped_single(
-        table="zero acceptance", table_code=entry_code, code=entry_code, n=n, ac=0, re=1,
-        notes=notes, **facts,
-    )  # fmt: skip
+        table="zero acceptance",
+        table_code=entry_code,
+        code=entry_code,
+        n=n,
+        ac=0,
+        re=1,
+        notes=notes,
+        **facts,
+    )
 
 
 def _single_plan(entry_code: str, **facts) -> SinglePlan:
@@ -149,9 +155,15 @@ def _single_plan(entry_code: str, **facts) -> SinglePlan:
     n = table.sizes[found.code]
     assert n is not None
     return _capped_single(
-        table=table.name, table_code=entry_code, code=found.code, n=n, ac=ac, re=re,
-        notes=_arrow_notes(table, found, facts["aql"]), **facts,
-    )  # fmt: skip
+        table=table.name,
+        table_code=entry_code,
+        code=found.code,
+        n=n,
+        ac=ac,
+        re=re,
+        notes=_arrow_notes(table, found, facts["aql"]),
+        **facts,
+    )
 
 
 def _capped_single(*, n: int, notes: tuple[str, ...], **rest) -> SinglePlan:
@@ -181,9 +193,18 @@ def _double_plan(entry_code: str, **facts) -> Plan:
         n2 = lot_size - n1
         notes = (*notes, f"second sample limited to the rest of the lot ({n2} units)")
     return DoublePlan(
-        table=table.name, table_code=entry_code, code=found.code, n1=n1, ac1=ac1, re1=re1,
-        n2=n2, ac2=ac2, re2=re2, notes=notes, **facts,
-    )  # fmt: skip
+        table=table.name,
+        table_code=entry_code,
+        code=found.code,
+        n1=n1,
+        ac1=ac1,
+        re1=re1,
+        n2=n2,
+        ac2=ac2,
+        re2=re2,
+        notes=notes,
+        **facts,
+    )
 
 
 def _use_single(table, found, entry_code: str, notes: tuple[str, ...], **facts) -> SinglePlan:
@@ -198,9 +219,15 @@ def _use_single(table, found, entry_code: str, notes: tuple[str, ...], **facts) 
         f"the corresponding single plan of Table {single_table.name} is used"
     )
     return _capped_single(
-        table=single_table.name, table_code=entry_code, code=found.code, n=n, ac=ac, re=re,
-        notes=(*notes, note), **facts,
-    )  # fmt: skip
+        table=single_table.name,
+        table_code=entry_code,
+        code=found.code,
+        n=n,
+        ac=ac,
+        re=re,
+        notes=(*notes, note),
+        **facts,
+    )
 
 
 def _with_notes(found_plan: Plan, notes: tuple[str, ...]) -> Plan:

@@ -70,14 +70,21 @@ class LotResult:
         if not decision.final:
             raise ValueError("the lot needs its second sample before it can be recorded")
         facts = {
-            "lot_id": lot_id, "accepted": decision.accepted, "severity": plan.severity,
+            "lot_id": lot_id,
+            "accepted": decision.accepted,
+            "severity": plan.severity,
             "return_to_normal": decision is Decision.ACCEPT_RETURN_TO_NORMAL,
-        }  # fmt: skip
+        }
         if isinstance(plan, DoublePlan):
             first_only = second_defects is None and decision.accepted
             return cls(scheme="double", accepted_on_first_sample=first_only, **facts, **context)
-        return cls(defects=defects, ac=plan.ac, tighter_ac=tighter_acceptance_number(plan),
-                   **facts, **context)  # fmt: skip
+        return cls(
+            defects=defects,
+            ac=plan.ac,
+            tighter_ac=tighter_acceptance_number(plan),
+            **facts,
+            **context,
+        )
 
 
 def _from_class_plan(cls, lot_id, class_plan: ClassPlan, defects: int, **context) -> LotResult:
@@ -87,10 +94,15 @@ def _from_class_plan(cls, lot_id, class_plan: ClassPlan, defects: int, **context
     if standard is not None and class_plan.ac == standard.ac:
         tighter = tighter_acceptance_number(standard)
     return cls(
-        lot_id=lot_id, accepted=accepted, return_to_normal=class_plan.ac < defects < class_plan.re,
-        defects=defects, ac=class_plan.ac, tighter_ac=tighter,
-        severity=standard.severity if standard else None, **context,
-    )  # fmt: skip
+        lot_id=lot_id,
+        accepted=accepted,
+        return_to_normal=class_plan.ac < defects < class_plan.re,
+        defects=defects,
+        ac=class_plan.ac,
+        tighter_ac=tighter,
+        severity=standard.severity if standard else None,
+        **context,
+    )
 
 
 def tighter_acceptance_number(plan: SinglePlan) -> int | None:
@@ -135,9 +147,7 @@ class SwitchingState:
     def start(cls, severity: str = "normal", reason: str = "") -> "SwitchingState":
         """A new stream; normal unless the responsible authority designates otherwise."""
         if severity not in ("normal", "tightened", "reduced"):
-            raise ValueError(
-                f"a stream starts on normal, tightened or reduced; got {severity!r}"
-            )
+            raise ValueError(f"a stream starts on normal, tightened or reduced; got {severity!r}")
         return cls(severity=severity, reason=reason or f"start of the stream: {severity}")
 
     @property
@@ -198,8 +208,7 @@ def resume(state: SwitchingState, note: str = "corrective action taken") -> Swit
     if state.severity != "discontinued":
         raise ValueError(f"only a discontinued stream resumes; this one is {state.severity}")
     reason = f"resumed after corrective action ({note})"
-    return SwitchingState(severity="tightened", reason=reason,
-                          lots_inspected=state.lots_inspected)  # fmt: skip
+    return SwitchingState(severity="tightened", reason=reason, lots_inspected=state.lots_inspected)
 
 
 def _on_normal(state: SwitchingState, lot: LotResult) -> SwitchingState:
@@ -211,8 +220,10 @@ def _on_normal(state: SwitchingState, lot: LotResult) -> SwitchingState:
         reason = f"2 of the last {span} lots were not accepted"
         return _enter(state, "tightened", lot, reason)
     if score >= SCORE_FOR_REDUCED and lot.production_steady and lot.reduced_approved:
-        reason = (f"switching score {score} reached {SCORE_FOR_REDUCED}, production steady, "
-                  "reduced inspection approved")  # fmt: skip
+        reason = (
+            f"switching score {score} reached {SCORE_FOR_REDUCED}, production steady, "
+            "reduced inspection approved"
+        )
         return _enter(state, "reduced", lot, reason)
     return replace(state, recent_normal=window, switching_score=score)
 
@@ -221,8 +232,10 @@ def _on_tightened(state: SwitchingState, lot: LotResult) -> SwitchingState:
     consecutive = state.consecutive_accepted + 1 if lot.accepted else 0
     not_accepted = state.not_accepted_on_tightened + (0 if lot.accepted else 1)
     if not_accepted >= NOT_ACCEPTED_TO_DISCONTINUE:
-        reason = (f"{not_accepted} lots were not accepted while on tightened inspection; "
-                  "resume on tightened after the supplier's corrective action")  # fmt: skip
+        reason = (
+            f"{not_accepted} lots were not accepted while on tightened inspection; "
+            "resume on tightened after the supplier's corrective action"
+        )
         return _enter(state, "discontinued", lot, reason)
     if consecutive >= LOTS_TO_LEAVE_TIGHTENED:
         reason = f"{consecutive} consecutive lots were accepted on tightened inspection"
@@ -234,8 +247,10 @@ def _on_reduced(state: SwitchingState, lot: LotResult) -> SwitchingState:
     if not lot.accepted:
         return _enter(state, "normal", lot, f"lot {lot.lot_id} was not accepted on reduced")
     if lot.return_to_normal:
-        reason = (f"lot {lot.lot_id} was accepted with a count between Ac and Re, which "
-                  "returns the stream to normal")  # fmt: skip
+        reason = (
+            f"lot {lot.lot_id} was accepted with a count between Ac and Re, which "
+            "returns the stream to normal"
+        )
         return _enter(state, "normal", lot, reason)
     if not lot.production_steady:
         return _enter(state, "normal", lot, "production was irregular or delayed")
@@ -246,5 +261,6 @@ def _on_reduced(state: SwitchingState, lot: LotResult) -> SwitchingState:
 
 def _enter(state: SwitchingState, severity: str, lot: LotResult, reason: str) -> SwitchingState:
     """A switch: counters of the new severity start from zero."""
-    return SwitchingState(severity=severity, since_lot=lot.lot_id, reason=reason,
-                          lots_inspected=state.lots_inspected)  # fmt: skip
+    return SwitchingState(
+        severity=severity, since_lot=lot.lot_id, reason=reason, lots_inspected=state.lots_inspected
+    )

@@ -17,10 +17,33 @@ from importlib import resources
 # The AQL series exactly as the tables print it (percent nonconforming up to 10,
 # nonconformities per 100 units above).
 AQLS: tuple[str, ...] = (
-    "0.010", "0.015", "0.025", "0.040", "0.065", "0.10", "0.15", "0.25", "0.40", "0.65",
-    "1.0", "1.5", "2.5", "4.0", "6.5", "10", "15", "25", "40", "65",
-    "100", "150", "250", "400", "650", "1000",
-)  # fmt: skip
+    "0.010",
+    "0.015",
+    "0.025",
+    "0.040",
+    "0.065",
+    "0.10",
+    "0.15",
+    "0.25",
+    "0.40",
+    "0.65",
+    "1.0",
+    "1.5",
+    "2.5",
+    "4.0",
+    "6.5",
+    "10",
+    "15",
+    "25",
+    "40",
+    "65",
+    "100",
+    "150",
+    "250",
+    "400",
+    "650",
+    "1000",
+)
 # Critical defects are commonly given "AQL 0": nothing is accepted (Ac 0, Re 1).
 ZERO_AQL = "0"
 LEVELS: tuple[str, ...] = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
@@ -174,7 +197,9 @@ def master_table(scheme: str, severity: str) -> MasterTable:
         severity=severity,
         codes=codes,
         sizes={row[0]: int(row[1]) if row[1] else None for row in rows},
-        cells={(row[0], aql): cell for row in rows for aql, cell in zip(AQLS, row[2:], strict=True)},
+        cells={
+            (row[0], aql): cell for row in rows for aql, cell in zip(AQLS, row[2:], strict=True)
+        },
     )
 
 

@@ -50,7 +50,7 @@ def test_a_booking_reaches_the_inspector_over_smtp(
             changes={"inspection_date": dupro.window_start + timedelta(days=1), "status": "booked"},
         )
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    [(sender, recipients, content)] = smtp_server.messages
+    [(_sender, recipients, content)] = smtp_server.messages
     assert recipients == [world.inspector.email]
     assert "Subject: [qcloop] DUPRO booked: PO PO-A-1001" in content
     assert "Plant A, 1 Industrial Rd, Zhongshan" in content

@@ -1,0 +1,41 @@
+"""Signing in and out, and personal API tokens on their page."""
+
+import pytest
+from django.urls import reverse
+
+from qcloop.accounts.models import ApiToken, Role
+from qcloop.accounts.services import user_for_token
+from qcloop.testing import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_in_with_email_and_password_then_out(client, world):
+    user = world.user(Role.QC_LEAD)
+    bad = client.post(reverse("accounts:login"), {"username": user.email, "password": "nope"})
+    assert bad.status_code == 200 and "correct email address and password" in bad.content.decode()
+    good = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
+    assert good.status_code == 302 and good["Location"] == "/"
+    assert client.get("/").status_code == 200
+    client.post(reverse("accounts:logout"))
+    assert client.get("/").status_code == 302
+
+
+def test_a_token_is_shown_once_and_can_be_revoked(client, world):
+    client.force_login(world.user(Role.BUYER_MANAGER))
+    response = client.post(reverse("accounts:tokens"), {"name": "ERP import", "days_valid": "30"})
+    secret = response.context["secret"]
+    assert secret in response.content.decode()
+    assert user_for_token(secret) == world.user(Role.BUYER_MANAGER)
+    listing = client.get(reverse("accounts:tokens")).content.decode()
+    assert "ERP import" in listing and secret not in listing
+    token = ApiToken.objects.get()
+    client.post(reverse("accounts:revoke_token", args=[token.pk]))
+    assert user_for_token(secret) is None
+
+
+def test_a_token_needs_a_name(client, world):
+    client.force_login(world.user(Role.BUYER_MANAGER))
+    response = client.post(reverse("accounts:tokens"), {"name": ""})
+    assert response.context["secret"] is None and response.context["form"].errors["name"]
+    assert not ApiToken.objects.exists()
