@@ -120,3 +120,17 @@ def subprocess_env(**extra) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def run_worker():
+    """Run the background worker until the queue is empty, as `qcloop worker` would.
+
+    Tests that use it commit for real (`django_db(transaction=True)`): the worker opens and
+    closes its own transactions and connections."""
+    from django.core.management import call_command
+
+    def run() -> None:
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    return run

@@ -33,7 +33,6 @@ def sweep_once() -> dict[str, object]:
     """Run every sweep once. One failing sweep is logged and does not stop the others."""
     results = {}
     for name, fn in registered_sweeps().items():
-        close_old_connections()
         try:
             results[name] = fn()
         except Exception:
@@ -47,6 +46,7 @@ def run_forever(interval: float | None = None, once: bool = False) -> None:
     log.info("sweeper started: %s every %ss", ", ".join(registered_sweeps()), interval)
     while True:
         started = time.monotonic()
+        close_old_connections()  # a long-lived loop must not keep a dead connection
         results = sweep_once()
         log.debug("swept: %s", results)
         if once:

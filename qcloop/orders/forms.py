@@ -64,7 +64,12 @@ class POForm(forms.Form):
         self.fields["currency"].choices = _blank(currency_choices())
         self.fields["destination_market"].choices = _blank(market_choices())
         self.fields["supplier"].widget.attrs.update(
-            {"hx-get": "/pos/factory-options/", "hx-target": "#id_factory", "hx-swap": "innerHTML"}
+            {
+                "hx-get": "/pos/factory-options/",
+                "hx-target": "#id_factory",
+                "hx-swap": "innerHTML",
+                "hx-include": "#id_factory",  # keeps the chosen factory if it still fits
+            }
         )
 
     def draft(self, lines: list[LineDraft]) -> PODraft:

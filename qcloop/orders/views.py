@@ -141,7 +141,10 @@ def factory_options(request):
     return render(
         request,
         "orders/_factory_options.html",
-        {"factories": for_user(Factory, request.user).filter(supplier=supplier)},
+        {
+            "factories": for_user(Factory, request.user).filter(supplier=supplier),
+            "chosen": request.GET.get("factory", ""),
+        },
     )
 
 

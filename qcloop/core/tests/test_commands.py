@@ -107,3 +107,13 @@ def test_aql_subcommand_is_wired(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "200" in out.stdout
+
+
+def test_createadmin_makes_a_staff_superuser(tmp_path):
+    env = subprocess_env(QCLOOP_DATA_DIR=str(tmp_path), QCLOOP_ADMIN_PASSWORD="Ops-team-2026!")
+    command = [sys.executable, "-m", "qcloop", "createadmin", "--email", "ops@example.com"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "Created staff superuser ops@example.com" in first.stdout
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "already exists" in again.stderr

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.management import call_command
 
 from qcloop.accounts.models import Role
 from qcloop.inspections.services import update_milestone
@@ -38,18 +37,18 @@ def smtp_server(settings):
     controller.stop()
 
 
-@pytest.mark.django_db
-def test_a_booking_reaches_the_inspector_over_smtp(
-    world, smtp_server, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_reaches_the_inspector_over_smtp(world, smtp_server, run_worker):
+    run_worker()  # the QC lead's assignment mail, sent when the world was built
+    assert [to for _, to, _ in smtp_server.messages] == [[world.qc_lead.email]]
+    smtp_server.messages.clear()
     dupro = world.milestones["DUPRO"]
-    with django_capture_on_commit_callbacks(execute=True):
-        update_milestone(
-            by=world.user(Role.COORDINATOR),
-            milestone=dupro,
-            changes={"inspection_date": dupro.window_start + timedelta(days=1), "status": "booked"},
-        )
-    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    update_milestone(
+        by=world.user(Role.COORDINATOR),
+        milestone=dupro,
+        changes={"inspection_date": dupro.window_start + timedelta(days=1), "status": "booked"},
+    )
+    run_worker()
     [(_sender, recipients, content)] = smtp_server.messages
     assert recipients == [world.inspector.email]
     assert "Subject: [qcloop] DUPRO booked: PO PO-A-1001" in content

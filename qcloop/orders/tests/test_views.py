@@ -202,6 +202,11 @@ def test_the_factory_choices_follow_the_supplier(client, world):
     response = client.get(reverse("orders:factory_options"), {"supplier": world.supplier.pk})
     assert f'value="{world.factory.pk}"' in response.content.decode()
     assert client.get(reverse("orders:factory_options"), {"supplier": "x"}).status_code == 404
+    kept = client.get(
+        reverse("orders:factory_options"),
+        {"supplier": world.supplier.pk, "factory": world.factory.pk},
+    )
+    assert f'value="{world.factory.pk}" selected' in kept.content.decode()
 
 
 def test_supplier_and_product_pages(client, world):
