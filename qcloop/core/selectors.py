@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from qcloop.core.tenancy import for_user
@@ -55,7 +56,7 @@ def qc_lead_home(user) -> dict:
         .order_by("submitted_at"),
         "upcoming": _milestones(user)
         .filter(po__qc_lead=user, status__in=OPEN_MILESTONE, window_start__lte=_soon())
-        .order_by("window_start")[:20],
+        .order_by(Coalesce("inspection_date", "window_start"), "id")[:20],
     }
 
 
@@ -63,7 +64,7 @@ def inspector_home(user) -> dict:
     mine = _milestones(user).filter(inspector=user)
     return {
         "current": mine.filter(status__in=OPEN_MILESTONE).order_by(
-            "inspection_date", "window_start"
+            Coalesce("inspection_date", "window_start"), "id"
         ),
         "sent_back_or_submitted": mine.filter(status=MilestoneStatus.SUBMITTED),
         "recent": mine.filter(status=MilestoneStatus.PUBLISHED).order_by("-published_at")[:10],
