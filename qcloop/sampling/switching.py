@@ -245,11 +245,11 @@ def _on_tightened(state: SwitchingState, lot: LotResult) -> SwitchingState:
 
 def _on_reduced(state: SwitchingState, lot: LotResult) -> SwitchingState:
     if not lot.accepted:
-        return _enter(state, "normal", lot, f"lot {lot.lot_id} was not accepted on reduced")
+        return _enter(state, "normal", lot, "the lot was not accepted on reduced inspection")
     if lot.return_to_normal:
         reason = (
-            f"lot {lot.lot_id} was accepted with a count between Ac and Re, which "
-            "returns the stream to normal"
+            "the lot was accepted with a count between Ac and Re, which returns the "
+            "stream to normal"
         )
         return _enter(state, "normal", lot, reason)
     if not lot.production_steady:
