@@ -75,6 +75,7 @@ def _po_form(v) -> dict:
 PAGE_ROUTES: dict[str, Probe] = {
     "core:home": Probe("scoped"),
     "core:health": Probe("public"),
+    "inspections:aql": Probe("public"),
     "accounts:login": Probe("public"),
     "accounts:logout": Probe("scoped", methods=("POST",)),
     "accounts:tokens": Probe("scoped"),

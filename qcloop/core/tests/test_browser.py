@@ -132,3 +132,14 @@ def test_staff_use_the_admin_under_the_content_security_policy(page, live_world)
     assert page.input_value("#id_number") == live_world.po.number
     page.goto("/api/docs")
     page.wait_for_selector("text=qcloop API")
+
+
+def test_the_aql_calculator_draws_the_oc_curve(page, screenshot):
+    page.goto("/aql/?lot=3200&aql=2.5&level=II&severity=normal&scheme=single")
+    assert page.inner_text("#plan-n") == "125"
+    page.wait_for_function("Chart.getChart(document.getElementById('oc-chart')) !== undefined")
+    points = page.evaluate(
+        "Chart.getChart(document.getElementById('oc-chart')).data.datasets[0].data.length"
+    )
+    assert points == 41
+    screenshot("aql-calculator")
