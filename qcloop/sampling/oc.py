@@ -153,6 +153,8 @@ def _defectives(plan: Plan, p: float, model: str) -> int | None:
 
 
 def _distribution(model: str, p: float, n: int, lot: int, defectives: int | None):
+    if p < 1e-300:  # scipy's binomial overflows near the smallest normal float; Pa is 1 there
+        p = 0.0
     if model == "binomial":
         return stats.binom(n, p)
     if model == "poisson":

@@ -64,8 +64,10 @@ class TestJudging:
         multi = multi_class_plan(5000, GARMENT)
         result = judge(multi, {"critical": 0, "major": 10, "minor": 15})
         assert result.decisions == {
-            "critical": Decision.ACCEPT, "major": Decision.ACCEPT, "minor": Decision.REJECT,
-        }  # fmt: skip
+            "critical": Decision.ACCEPT,
+            "major": Decision.ACCEPT,
+            "minor": Decision.REJECT,
+        }
         assert result.overall is Decision.REJECT
         assert result.method == "industry"
 

@@ -20,8 +20,18 @@ def test_draw_v1_is_pinned():
     found = draw_sample(100, 32, seed="PO-4411")
     assert found.algorithm == ALGORITHM == "qcloop-draw-v1"
     assert found.cartons == (4, 15, 30, 37, 50, 53, 64, 73, 84, 98)
-    assert found.units_per_carton == {4: 4, 15: 4, 30: 3, 37: 3, 50: 3, 53: 3, 64: 3, 73: 3,
-                                      84: 3, 98: 3}  # fmt: skip
+    assert found.units_per_carton == {
+        4: 4,
+        15: 4,
+        30: 3,
+        37: 3,
+        50: 3,
+        53: 3,
+        64: 3,
+        73: 3,
+        84: 3,
+        98: 3,
+    }
 
 
 @settings(max_examples=80, deadline=None)

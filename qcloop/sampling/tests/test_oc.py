@@ -144,8 +144,9 @@ class TestFigures:
         pas = [pa for _, pa in points]
         assert pas == sorted(pas, reverse=True)
         assert oc_curve(found, [0.01, 0.02]) == [
-            (0.01, prob_accept(found, 0.01)), (0.02, prob_accept(found, 0.02)),
-        ]  # fmt: skip
+            (0.01, prob_accept(found, 0.01)),
+            (0.02, prob_accept(found, 0.02)),
+        ]
 
 
 class TestInvalid:
@@ -162,3 +163,12 @@ class TestInvalid:
     def test_unknown_model(self, j80):
         with pytest.raises(ValueError, match="binomial, hypergeometric, poisson"):
             prob_accept(j80, 0.01, "normal")
+
+
+@pytest.mark.parametrize(("aql", "code", "factor"), [("1.0", "J", 1.7), ("2.5", "L", 3.3)])
+def test_aoql_matches_the_published_factors(aql, code, factor):
+    """MIL-STD-105E Table V-A gives AOQL factors (percent) for very large lots."""
+    lot = {"J": 1000, "L": 5000}[code]
+    found = plan(lot, aql)
+    assert found.code == code
+    assert round(aoql(found) / (1 - found.n / lot) * 100, 1) == factor

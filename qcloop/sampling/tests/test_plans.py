@@ -17,9 +17,39 @@ from qcloop.sampling import (
 )
 from qcloop.sampling.tests import transcription as ref
 
-BAND_EDGES = [2, 5, 8, 9, 15, 16, 25, 26, 50, 51, 90, 91, 150, 151, 280, 281, 500, 501, 1200,
-              1201, 3200, 3201, 10000, 10001, 35000, 35001, 150000, 150001, 500000, 500001,
-              2_000_000]  # fmt: skip
+BAND_EDGES = [
+    2,
+    5,
+    8,
+    9,
+    15,
+    16,
+    25,
+    26,
+    50,
+    51,
+    90,
+    91,
+    150,
+    151,
+    280,
+    281,
+    500,
+    501,
+    1200,
+    1201,
+    3200,
+    3201,
+    10000,
+    10001,
+    35000,
+    35001,
+    150000,
+    150001,
+    500000,
+    500001,
+    2_000_000,
+]
 
 
 class TestWorkedExamples:
@@ -55,8 +85,12 @@ class TestWorkedExamples:
     def test_severities(self, severity, code, n, ac, re):
         found = plan(5000, 2.5, severity=severity)
         assert (found.code, found.n, found.ac, found.re, found.table) == (
-            code, n, ac, re, {"normal": "II-A", "tightened": "II-B", "reduced": "II-C"}[severity]
-        )  # fmt: skip
+            code,
+            n,
+            ac,
+            re,
+            {"normal": "II-A", "tightened": "II-B", "reduced": "II-C"}[severity],
+        )
 
     def test_tightened_code_s(self):
         found = plan(600_000, "0.025", severity="tightened")
@@ -108,9 +142,12 @@ class TestDouble:
 
     @pytest.mark.parametrize(
         ("severity", "numbers"),
-        [("normal", (80, 3, 6, 80, 9, 10)), ("tightened", (80, 2, 5, 80, 6, 7)),
-         ("reduced", (32, 1, 5, 32, 4, 7))],
-    )  # fmt: skip
+        [
+            ("normal", (80, 3, 6, 80, 9, 10)),
+            ("tightened", (80, 2, 5, 80, 6, 7)),
+            ("reduced", (32, 1, 5, 32, 4, 7)),
+        ],
+    )
     def test_severities(self, severity, numbers):
         found = plan(3000, "2.5", severity=severity, scheme="double")
         assert (found.n1, found.ac1, found.re1, found.n2, found.ac2, found.re2) == numbers
@@ -144,8 +181,12 @@ def test_every_plan_matches_the_transcription():
                         got = {key: getattr(found, key) for key in expected if key != "scheme"}
                         assert found.scheme == expected["scheme"], (lot, level, aql, severity)
                         assert got == {k: v for k, v in expected.items() if k != "scheme"}, (
-                            lot, level, aql, severity, scheme
-                        )  # fmt: skip
+                            lot,
+                            level,
+                            aql,
+                            severity,
+                            scheme,
+                        )
 
 
 class TestAqlSpelling:
@@ -171,9 +212,11 @@ class TestJudge:
     def test_reduced_between_ac_and_re_accepts_but_returns_to_normal(self):
         found = plan(5000, 2.5, severity="reduced")  # n 80, Ac 5, Re 8
         assert [judge(found, d) for d in (5, 6, 7, 8)] == [
-            Decision.ACCEPT, Decision.ACCEPT_RETURN_TO_NORMAL,
-            Decision.ACCEPT_RETURN_TO_NORMAL, Decision.REJECT,
-        ]  # fmt: skip
+            Decision.ACCEPT,
+            Decision.ACCEPT_RETURN_TO_NORMAL,
+            Decision.ACCEPT_RETURN_TO_NORMAL,
+            Decision.REJECT,
+        ]
         assert Decision.ACCEPT_RETURN_TO_NORMAL.accepted
 
     def test_double(self):

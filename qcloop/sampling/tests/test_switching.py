@@ -48,8 +48,9 @@ class TestNormalAndTightened:
     def test_two_in_a_row(self):
         state = run([NOT_OK, NOT_OK])
         assert (state.severity, state.reason) == (
-            "tightened", "2 of the last 2 lots were not accepted",
-        )  # fmt: skip
+            "tightened",
+            "2 of the last 2 lots were not accepted",
+        )
 
     def test_five_consecutive_accepted_return_to_normal(self):
         state = run([NOT_OK, NOT_OK, OK, OK, OK, OK, NOT_OK, OK, OK, OK, OK])
@@ -247,10 +248,15 @@ def simulate(seed: int, lots: int) -> tuple[list[LotResult], list[SwitchingState
 
 
 ALLOWED = {
-    ("normal", "normal"), ("normal", "tightened"), ("normal", "reduced"),
-    ("tightened", "tightened"), ("tightened", "normal"), ("tightened", "discontinued"),
-    ("reduced", "reduced"), ("reduced", "normal"),
-}  # fmt: skip
+    ("normal", "normal"),
+    ("normal", "tightened"),
+    ("normal", "reduced"),
+    ("tightened", "tightened"),
+    ("tightened", "normal"),
+    ("tightened", "discontinued"),
+    ("reduced", "reduced"),
+    ("reduced", "normal"),
+}
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -273,8 +279,10 @@ def test_long_random_histories_follow_the_rules(seed):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.booleans(), max_size=60), st.booleans(), st.booleans())
 def test_any_history_matches_the_reference(accepts, steady, approved):
-    results = [lot(f"PO {i}", a, production_steady=steady, reduced_approved=approved)
-               for i, a in enumerate(accepts)]  # fmt: skip
+    results = [
+        lot(f"PO {i}", a, production_steady=steady, reduced_approved=approved)
+        for i, a in enumerate(accepts)
+    ]
     state, severities = SwitchingState(), []
     for result in results:
         state = advance(state, result)

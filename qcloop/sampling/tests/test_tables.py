@@ -7,9 +7,38 @@ from qcloop.sampling.tests import transcription as ref
 
 TABLE_ONE_LETTERS = "ABCDEFGHJKLMNPQR"  # the letters a lookup can start from (not S)
 TO_PRINTED = {"v": tables.ARROW_DOWN, "^": tables.ARROW_UP, "*": tables.USE_SINGLE, "-": ""}
-LOT_BOUNDS = [2, 8, 9, 15, 16, 25, 26, 50, 51, 90, 91, 150, 151, 280, 281, 500, 501, 1200,
-              1201, 3200, 3201, 10000, 10001, 35000, 35001, 150000, 150001, 500000, 500001,
-              10**7]  # fmt: skip
+LOT_BOUNDS = [
+    2,
+    8,
+    9,
+    15,
+    16,
+    25,
+    26,
+    50,
+    51,
+    90,
+    91,
+    150,
+    151,
+    280,
+    281,
+    500,
+    501,
+    1200,
+    1201,
+    3200,
+    3201,
+    10000,
+    10001,
+    35000,
+    35001,
+    150000,
+    150001,
+    500000,
+    500001,
+    10**7,
+]
 
 
 def printed(cell: str) -> str:
@@ -49,11 +78,26 @@ def test_aql_columns_are_the_26_printed_values():
 
 def test_sample_sizes_follow_the_preferred_series():
     normal = tables.master_table("single", "normal").sizes
-    assert list(normal.values()) == [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800,
-                                     1250, 2000]  # fmt: skip
+    assert list(normal.values()) == [
+        2,
+        3,
+        5,
+        8,
+        13,
+        20,
+        32,
+        50,
+        80,
+        125,
+        200,
+        315,
+        500,
+        800,
+        1250,
+        2000,
+    ]
     reduced = tables.master_table("single", "reduced").sizes
-    assert list(reduced.values()) == [2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500,
-                                      800]  # fmt: skip
+    assert list(reduced.values()) == [2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800]
 
 
 def test_normal_and_tightened_plans_keep_re_one_above_ac():
