@@ -118,65 +118,41 @@ def multi_class_plan(
 
 
 def _industry_class(name, aql, lot_size, level, severity, letter_n) -> ClassPlan:
-    n = min(letter_n, lot_size)
+    common = min(letter_n, lot_size)
     if aql == ZERO_AQL:
-        return ClassPlan(
-            defect_class=name,
-            aql=aql,
-            n=n,
-            ac=0,
-            re=1,
-            standard_plan=None,
-            adjustment="AQL 0: zero acceptance (Ac 0, Re 1)",
-        )
+        return _class(name, aql, common, 0, 1, None, "AQL 0: zero acceptance (Ac 0, Re 1)")
     standard = plan(lot_size, aql, level, severity)
     table_n = _table_n(standard)
     if table_n == letter_n:
-        return ClassPlan(
-            defect_class=name, aql=aql, n=n, ac=standard.ac, re=standard.re, standard_plan=standard
-        )
+        return _class(name, aql, common, standard.ac, standard.re, standard)
+    arrow = f"the table's arrow leads to n={table_n} (code {standard.code})"
     if table_n > letter_n:
-        why = (
-            f"the table's arrow leads to n={table_n} (code {standard.code}); the common "
-            f"sample of {letter_n} is judged with Ac 0, Re 1"
-        )
-        return ClassPlan(
-            defect_class=name, aql=aql, n=n, ac=0, re=1, standard_plan=standard, adjustment=why
-        )
+        why = f"{arrow}; the common sample of {letter_n} is judged with Ac 0, Re 1"
+        return _class(name, aql, common, 0, 1, standard, why)
     why = (
-        f"the table's arrow leads to n={table_n} (code {standard.code}); its Ac {standard.ac} "
-        f"/ Re {standard.re} are applied to the larger common sample of {letter_n}"
+        f"{arrow}; its Ac {standard.ac} / Re {standard.re} are applied to the larger common "
+        f"sample of {letter_n}"
     )
-    return ClassPlan(
-        defect_class=name,
-        aql=aql,
-        n=n,
-        ac=standard.ac,
-        re=standard.re,
-        standard_plan=standard,
-        adjustment=why,
-    )
+    return _class(name, aql, common, standard.ac, standard.re, standard, why)
 
 
 def _strict_class(name, aql, lot_size, level, severity, letter_n) -> ClassPlan:
     if aql == ZERO_AQL:
-        return ClassPlan(
-            defect_class=name,
-            aql=aql,
-            n=min(letter_n, lot_size),
-            ac=0,
-            re=1,
-            standard_plan=None,
-            adjustment="AQL 0: zero acceptance at the code letter's n",
-        )
+        why = "AQL 0: zero acceptance at the code letter's sample size"
+        return _class(name, aql, min(letter_n, lot_size), 0, 1, None, why)
     standard = plan(lot_size, aql, level, severity)
+    return _class(name, aql, standard.n, standard.ac, standard.re, standard)
+
+
+def _class(name, aql, n, ac, re, standard, adjustment="") -> ClassPlan:
     return ClassPlan(
         defect_class=name,
         aql=aql,
-        n=standard.n,
-        ac=standard.ac,
-        re=standard.re,
+        n=n,
+        ac=ac,
+        re=re,
         standard_plan=standard,
+        adjustment=adjustment,
     )
 
 
@@ -198,17 +174,16 @@ def judge_classes(multi: MultiClassPlan, defects: dict[str, int]) -> MultiClassR
         count = defects[class_plan.defect_class]
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"defects must be whole numbers, 0 or more; got {count!r}")
-        decisions[class_plan.defect_class] = _decide(count, class_plan, multi.severity)
+        decisions[class_plan.defect_class] = _decide(count, class_plan)
     return MultiClassResult(multi.method, decisions, _overall(decisions.values()))
 
 
-def _decide(count: int, class_plan: ClassPlan, severity: str) -> Decision:
+def _decide(count: int, class_plan: ClassPlan) -> Decision:
     if count <= class_plan.ac:
         return Decision.ACCEPT
     if count >= class_plan.re:
         return Decision.REJECT
-    assert severity == "reduced"  # only reduced plans leave a gap between Ac and Re
-    return Decision.ACCEPT_RETURN_TO_NORMAL
+    return Decision.ACCEPT_RETURN_TO_NORMAL  # only reduced plans leave a gap between Ac and Re
 
 
 def _overall(decisions) -> Decision:

@@ -5,7 +5,7 @@ nonconformities) still accept the lot (Ac) or reject it (Re). Plans come from th
 tables after following the arrows; a sample as large as the lot means 100 % inspection.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -231,8 +231,7 @@ def _use_single(table, found, entry_code: str, notes: tuple[str, ...], **facts) 
 
 
 def _with_notes(found_plan: Plan, notes: tuple[str, ...]) -> Plan:
-    values = {**found_plan.__dict__, "notes": (*notes, *found_plan.notes)}
-    return type(found_plan)(**values)
+    return replace(found_plan, notes=(*notes, *found_plan.notes))
 
 
 def _arrow_notes(table, found: tables.Resolution, aql: str) -> tuple[str, ...]:
@@ -254,8 +253,8 @@ def judge(plan: Plan, defects: int, second_defects: int | None = None) -> Decisi
     if isinstance(plan, SinglePlan):
         if second_defects is not None:
             raise ValueError("single sampling has no second sample; allowed: second_defects=None")
-        return _against(defects, plan.ac, plan.re, plan.severity)
-    first = _against(defects, plan.ac1, plan.re1, "normal")
+        return _against(defects, plan.ac, plan.re, Decision.ACCEPT_RETURN_TO_NORMAL)
+    first = _against(defects, plan.ac1, plan.re1, Decision.SECOND_SAMPLE)
     if first is not Decision.SECOND_SAMPLE:
         if second_defects is not None:
             raise ValueError(f"the first sample already decided ({first}); no second sample")
@@ -263,17 +262,18 @@ def judge(plan: Plan, defects: int, second_defects: int | None = None) -> Decisi
     if second_defects is None:
         return Decision.SECOND_SAMPLE
     total = defects + _count(second_defects, "second_defects")
-    return _against(total, plan.ac2, plan.re2, plan.severity)
+    return _against(total, plan.ac2, plan.re2, Decision.ACCEPT_RETURN_TO_NORMAL)
 
 
-def _against(count: int, ac: int, re: int, severity: str) -> Decision:
+def _against(count: int, ac: int, re: int, between: Decision) -> Decision:
+    """Ac or fewer accept, Re or more reject. A count in between means a second sample after
+    a double plan's first sample; after the last sample only the 105E reduced plans leave
+    such a gap, and it accepts the lot but returns the stream to normal inspection."""
     if count <= ac:
         return Decision.ACCEPT
     if count >= re:
         return Decision.REJECT
-    if severity == "reduced":
-        return Decision.ACCEPT_RETURN_TO_NORMAL
-    return Decision.SECOND_SAMPLE
+    return between
 
 
 def _count(value: int, name: str) -> int:

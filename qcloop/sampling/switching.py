@@ -88,6 +88,8 @@ class LotResult:
 
 
 def _from_class_plan(cls, lot_id, class_plan: ClassPlan, defects: int, **context) -> LotResult:
+    if isinstance(defects, bool) or not isinstance(defects, int) or defects < 0:
+        raise ValueError(f"defects must be a whole number, 0 or more; got {defects!r}")
     accepted = defects < class_plan.re
     standard = class_plan.standard_plan
     tighter = None
@@ -108,8 +110,8 @@ def _from_class_plan(cls, lot_id, class_plan: ClassPlan, defects: int, **context
 def tighter_acceptance_number(plan: SinglePlan) -> int | None:
     """Ac of the normal plan at the same code letter (same n) one AQL step tighter: what the
     1999 switching score compares against when Ac >= 2."""
-    if plan.ac < 2 or plan.aql not in tables.AQLS or plan.aql == tables.AQLS[0]:
-        return None
+    if plan.severity != "normal" or plan.ac < 2 or plan.aql not in tables.AQLS[1:]:
+        return None  # the score is kept on normal inspection only
     tighter = tables.AQLS[tables.AQLS.index(plan.aql) - 1]
     cell = tables.master_table("single", "normal").cell(plan.code, tighter)
     if cell in tables.ARROWS or cell == "":
