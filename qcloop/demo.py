@@ -31,7 +31,12 @@ from qcloop.core.reference import ProductCategory, QuantityUnit
 from qcloop.inspections.models import MILESTONE_ORDER, Milestone, MilestoneKind
 from qcloop.inspections.models import MilestoneStatus as MS
 from qcloop.inspections.planning import default_windows
-from qcloop.inspections.services import transition_milestone, update_milestone
+from qcloop.inspections.services import (
+    SAMPLED_KINDS,
+    plan_sampling,
+    transition_milestone,
+    update_milestone,
+)
 from qcloop.orders.models import Factory, POStatus, Product, PurchaseOrder, Supplier
 from qcloop.orders.services import (
     LineDraft,
@@ -639,6 +644,10 @@ def _run_milestone(program: _Program, milestone: Milestone, step: MilestonePlan,
         by=booker, milestone=milestone,
         changes={"inspection_date": step.inspection_date, "inspector": inspector, "status": BK},
     )  # fmt: skip
+    if step.kind in SAMPLED_KINDS:
+        # A seed derived from the PO keeps the demo's carton draws reproducible.
+        seed = f"demo-{milestone.po.number}-{step.kind}"
+        milestone = plan_sampling(by=booker, milestone=milestone, seed=seed)
     actors = {IP: inspector, SU: inspector, PU: lead}
     for status in WORKFLOW[1 : WORKFLOW.index(step.status) + 1]:
         milestone = transition_milestone(by=actors[status], milestone=milestone, to=status)

@@ -159,6 +159,19 @@ class Engagement(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="agency_engagements"
     )
     started_on = models.DateField(default=localdate)
+    # How this client's lots are sampled (ISO 2859-1): the agency chooses per client.
+    sampling_method = models.CharField(
+        max_length=10,
+        choices=[
+            ("industry", "Industry practice: one sample, each class its own Ac/Re"),
+            ("strict", "Strict: each class its own plan, judged on its first n units"),
+        ],
+        default="industry",
+    )
+    inspection_level = models.CharField(max_length=4, default="II")
+    aql_critical = models.CharField("critical AQL", max_length=6, default="0")
+    aql_major = models.CharField("major AQL", max_length=6, default="2.5")
+    aql_minor = models.CharField("minor AQL", max_length=6, default="4.0")
 
     class Meta:
         constraints = [
@@ -168,8 +181,19 @@ class Engagement(models.Model):
     def __str__(self):
         return f"{self.agency} serves {self.buyer}"
 
+    @property
+    def aqls(self) -> dict[str, str]:
+        return {"critical": self.aql_critical, "major": self.aql_major, "minor": self.aql_minor}
+
     def clean(self):
+        from qcloop.sampling import AQLS, LEVELS
+
         errors = {}
+        if self.inspection_level not in LEVELS:
+            errors["inspection_level"] = f"Use one of {', '.join(LEVELS)}."
+        for name, value in self.aqls.items():
+            if value not in {"0", *AQLS}:
+                errors[f"aql_{name}"] = f"{value!r} is not an AQL of ISO 2859-1 (or 0)."
         if self.agency.kind != OrganisationKind.AGENCY:
             errors["agency"] = "The serving organisation must be a QC agency."
         if self.buyer.kind != OrganisationKind.BUYER:

@@ -39,6 +39,13 @@ class MilestoneOut(Schema):
     published_at: datetime | None
     cancelled_at: datetime | None
     updated_at: datetime
+    lot_size: int | None = Field(None, description="Units in the lot the sample is drawn from.")
+    sampling: dict | None = Field(
+        None, description="The ISO 2859-1 terms and the resolved plan of every defect class."
+    )
+    sample_draw: dict | None = Field(
+        None, description="Cartons and units to open, with the seed and algorithm to re-derive."
+    )
 
     @staticmethod
     def resolve_po(milestone):
@@ -76,6 +83,20 @@ class MilestonePatch(Schema):
     status: MilestoneStatus = Field(
         None, description="A move along the workflow, e.g. planned -> booked -> in_progress."
     )
+
+
+class SamplingIn(Schema):
+    """The ISO 2859-1 terms; whatever is left out comes from the client's terms."""
+
+    model_config = ConfigDict(extra="forbid")
+    lot_size: int | None = None
+    aqls: dict[str, str] | None = Field(
+        None, description='AQL per defect class, e.g. {"critical": "0", "major": "2.5"}'
+    )
+    level: str | None = None
+    severity: str = "normal"
+    method: str | None = Field(None, description="industry or strict")
+    seed: str | None = Field(None, description="Re-use a seed to re-derive a draw.")
 
 
 # A calendar's question: what happens in these days? The inspection date once set, else the
@@ -158,4 +179,15 @@ def patch_milestone(request, milestone_id: int, payload: MilestonePatch):
     if "status" in changes:
         changes["status"] = changes["status"].value
     services.update_milestone(by=request.user, milestone=milestone, changes=changes)
+    return get_object_or_404(_milestones(request.user), pk=milestone.pk)
+
+
+@router.post(
+    "/milestones/{int:milestone_id}/sampling",
+    response={200: MilestoneOut, **errors(401, 403, 404, 422)},
+)
+def plan_sampling(request, milestone_id: int, payload: SamplingIn):
+    """Choose the sampling plan and draw the cartons to open (before the inspection starts)."""
+    milestone = get_object_or_404(_milestones(request.user), pk=milestone_id)
+    services.plan_sampling(by=request.user, milestone=milestone, **payload.model_dump())
     return get_object_or_404(_milestones(request.user), pk=milestone.pk)

@@ -49,6 +49,12 @@ class Milestone(models.Model):
         blank=True,
         related_name="assigned_milestones",
     )
+    # The ISO 2859-1 plan the milestone inspects with, and the cartons and units drawn for it,
+    # kept as they were when planned so that the report can show (and anyone re-derive) them.
+    lot_size = models.PositiveIntegerField(null=True, blank=True)
+    sampling = models.JSONField(null=True, blank=True)
+    sample_draw = models.JSONField(null=True, blank=True)
+    sampling_planned_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)

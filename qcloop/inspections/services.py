@@ -174,3 +174,105 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
 
         transaction.on_commit(lambda: notify_inspector_booked.enqueue(milestone.pk))
     return milestone
+
+
+# --- sampling: the plan a milestone inspects with ------------------------------------------
+
+SAMPLED_KINDS = {MilestoneKind.DUPRO, MilestoneKind.PSI}
+
+
+def sampling_defaults(milestone: Milestone) -> dict:
+    """The client's sampling terms (per agency and buyer), or the glossary's defaults."""
+    from qcloop.accounts.models import Engagement
+
+    engagement = Engagement.objects.filter(
+        agency_id=milestone.po.agency_id, buyer_id=milestone.po.buyer_id
+    ).first()
+    if engagement is None:
+        return {
+            "aqls": {"critical": "0", "major": "2.5", "minor": "4.0"},
+            "level": "II",
+            "method": "industry",
+        }
+    return {
+        "aqls": engagement.aqls,
+        "level": engagement.inspection_level,
+        "method": engagement.sampling_method,
+    }
+
+
+def may_plan_sampling(user: User, milestone: Milestone) -> bool:
+    return is_agency_planner(user, milestone.po) or milestone.inspector_id == user.pk
+
+
+@transaction.atomic
+def plan_sampling(
+    *,
+    by: User,
+    milestone: Milestone,
+    lot_size: int | None = None,
+    aqls: dict[str, str] | None = None,
+    level: str | None = None,
+    severity: str = "normal",
+    method: str | None = None,
+    seed: str | None = None,
+) -> Milestone:
+    """Choose the milestone's ISO 2859-1 plan for every defect class and draw the cartons and
+    units to open, from a recorded seed. Once the inspection has started the draw is fixed:
+    changing it then would let anyone pick convenient cartons."""
+    from qcloop import sampling
+
+    milestone = Milestone.objects.select_for_update().select_related("po").get(pk=milestone.pk)
+    if not may_plan_sampling(by, milestone):
+        raise PermissionDenied("Only the agency's planners and the inspector plan the sampling.")
+    if milestone.status not in {S.PLANNED, S.BOOKED}:
+        state = milestone.get_status_display().lower()
+        raise ValidationError({"status": f"The sample of a {state} milestone is fixed."})
+    defaults = sampling_defaults(milestone)
+    lot_size = milestone.po.quantity if lot_size is None else lot_size
+    terms = {
+        "aqls": aqls or defaults["aqls"],
+        "level": level or defaults["level"],
+        "severity": severity,
+        "method": method or defaults["method"],
+    }
+    _check_sampling_terms(lot_size, terms)
+    multi = sampling.multi_class_plan(lot_size, **terms)
+    draw = sampling.draw_sample(
+        carton_count=milestone.po.carton_count,
+        units_to_draw=min(multi.n, lot_size),
+        seed=seed,
+    )
+    milestone.lot_size = lot_size
+    milestone.sampling = {**terms, "plan": multi.to_dict()}
+    milestone.sample_draw = draw.to_dict()
+    milestone.sampling_planned_at = timezone.now()
+    milestone.save()
+    return milestone
+
+
+def _check_sampling_terms(lot_size, terms: dict) -> None:
+    """Each sampling input checked on its own, so that an error names its field."""
+    from qcloop.sampling import METHODS, tables
+
+    checks = [
+        ("lot_size", tables.check_lot_size, lot_size),
+        ("level", tables.parse_level, terms["level"]),
+        ("severity", tables.parse_severity, terms["severity"]),
+    ]
+    checks += [
+        (f"aqls.{name}", lambda v: tables.parse_aql(v, allow_zero=True), aql)
+        for name, aql in (terms["aqls"] or {}).items()
+    ]
+    errors = {}
+    for field, check, value in checks:
+        try:
+            check(value)
+        except (ValueError, TypeError) as error:
+            errors[field] = str(error)
+    if terms["method"] not in METHODS:
+        errors["method"] = f"Unknown method {terms['method']!r}: use {' or '.join(METHODS)}."
+    if not terms["aqls"]:
+        errors["aqls"] = "Give at least one defect class with its AQL."
+    if errors:
+        raise ValidationError(errors)

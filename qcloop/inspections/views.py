@@ -9,9 +9,19 @@ from django.views.decorators.http import require_POST
 
 from qcloop.accounts.models import Role, User
 from qcloop.core.tenancy import for_user, get_for_user
+from qcloop.sampling import AQLS, LEVELS, SEVERITIES, plan_from_dict
 
 from .models import Milestone
-from .services import TRANSITIONS, is_agency_planner, may_transition, transition_milestone
+from .protection import protection
+from .services import (
+    TRANSITIONS,
+    is_agency_planner,
+    may_plan_sampling,
+    may_transition,
+    plan_sampling,
+    sampling_defaults,
+    transition_milestone,
+)
 from .services import update_milestone as update_milestone_service
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -39,6 +49,54 @@ class PlanForm(forms.Form):
         )
 
 
+AQL_CHOICES = [("", "not inspected"), ("0", "0 (nothing accepted)")] + [(a, a) for a in AQLS]
+
+
+class SamplingForm(forms.Form):
+    lot_size = forms.IntegerField(label="Lot size (units)")
+    level = forms.ChoiceField(label="Inspection level", choices=[(v, v) for v in LEVELS])
+    severity = forms.ChoiceField(choices=[(v, v) for v in SEVERITIES])
+    method = forms.ChoiceField(choices=[("industry", "industry practice"), ("strict", "strict")])
+    aql_critical = forms.ChoiceField(label="Critical AQL", choices=AQL_CHOICES, required=False)
+    aql_major = forms.ChoiceField(label="Major AQL", choices=AQL_CHOICES, required=False)
+    aql_minor = forms.ChoiceField(label="Minor AQL", choices=AQL_CHOICES, required=False)
+
+    def aqls(self) -> dict[str, str]:
+        data = self.cleaned_data
+        classes = ("critical", "major", "minor")
+        return {name: data[f"aql_{name}"] for name in classes if data[f"aql_{name}"] != ""}
+
+
+def _sampling_form(milestone: Milestone, data=None) -> SamplingForm:
+    current = milestone.sampling or sampling_defaults(milestone)
+    aqls = current["aqls"]
+    initial = {
+        "lot_size": milestone.lot_size or milestone.po.quantity,
+        "level": current["level"],
+        "severity": current.get("severity", "normal"),
+        "method": current["method"],
+        **{f"aql_{name}": aqls.get(name, "") for name in ("critical", "major", "minor")},
+    }
+    return SamplingForm(data, initial=initial)
+
+
+def _sampling_view(milestone: Milestone) -> dict | None:
+    """The stored plan, with what its major-defect plan protects against."""
+    if not milestone.sampling:
+        return None
+    plan = milestone.sampling["plan"]
+    explained = None
+    for class_plan in plan["classes"]:
+        if class_plan["defect_class"] == "major" and class_plan["standard_plan"]:
+            explained = protection(plan_from_dict(class_plan["standard_plan"])).sentences()
+    return {
+        "terms": milestone.sampling,
+        "plan": plan,
+        "draw": milestone.sample_draw,
+        "explained": explained,
+    }
+
+
 def _actions(user, milestone: Milestone) -> list[tuple[str, str]]:
     if milestone.status == "submitted" and user.pk == milestone.po.qc_lead_id:
         order = ["published", "in_progress"]
@@ -60,21 +118,30 @@ def _actions(user, milestone: Milestone) -> list[tuple[str, str]]:
 @login_required
 def milestone_detail(request, pk: int):
     milestone = get_for_user(Milestone, request.user, pk=pk)
-    plan_form = None
-    if is_agency_planner(request.user, milestone.po):
-        plan_form = PlanForm(
-            user=request.user,
-            initial={
-                "window_start": milestone.window_start,
-                "window_end": milestone.window_end,
-                "inspection_date": milestone.inspection_date,
-                "inspector": milestone.inspector,
-            },
-        )
-    return _render(request, milestone, plan_form)
+    return _render(request, milestone, _plan_form(request.user, milestone))
 
 
-def _render(request, milestone, plan_form, status=200):
+def _plan_form(user, milestone: Milestone) -> PlanForm | None:
+    if not is_agency_planner(user, milestone.po):
+        return None
+    return PlanForm(
+        user=user,
+        initial={
+            "window_start": milestone.window_start,
+            "window_end": milestone.window_end,
+            "inspection_date": milestone.inspection_date,
+            "inspector": milestone.inspector,
+        },
+    )
+
+
+def _render(request, milestone, plan_form, status=200, sampling_form=None):
+    can_sample = may_plan_sampling(request.user, milestone) and milestone.status in {
+        "planned",
+        "booked",
+    }
+    if can_sample and sampling_form is None:
+        sampling_form = _sampling_form(milestone)
     return render(
         request,
         "inspections/milestone_detail.html",
@@ -83,6 +150,8 @@ def _render(request, milestone, plan_form, status=200):
             "po": milestone.po,
             "plan_form": plan_form,
             "actions": _actions(request.user, milestone),
+            "sampling": _sampling_view(milestone),
+            "sampling_form": sampling_form if can_sample else None,
         },
         status=status,
     )
@@ -125,3 +194,34 @@ def milestone_transition(request, pk: int):
             request, f"{milestone.label} is now {milestone.get_status_display().lower()}."
         )
     return redirect("inspections:milestone_detail", pk=milestone.pk)
+
+
+@login_required
+@require_POST
+def milestone_sampling(request, pk: int):
+    milestone = get_for_user(Milestone, request.user, pk=pk)
+    if not may_plan_sampling(request.user, milestone):
+        raise PermissionDenied("Only the agency's planners and the inspector plan the sampling.")
+    form = _sampling_form(milestone, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan_sampling(
+                by=request.user,
+                milestone=milestone,
+                lot_size=data["lot_size"],
+                aqls=form.aqls(),
+                level=data["level"],
+                severity=data["severity"],
+                method=data["method"],
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                name = "aql_" + field.split(".")[1] if field.startswith("aqls.") else field
+                for problem in problems:
+                    form.add_error(name if name in form.fields else None, problem)
+        else:
+            messages.success(request, f"{milestone.label}: sampling plan and cartons chosen.")
+            return redirect("inspections:milestone_detail", pk=milestone.pk)
+    plan_form = _plan_form(request.user, milestone)
+    return _render(request, milestone, plan_form, status=422, sampling_form=form)

@@ -105,6 +105,9 @@ PAGE_ROUTES: dict[str, Probe] = {
         kwargs=_milestone,
         body=lambda v: {"window_start": "2020-01-01", "window_end": "2020-01-02"},
     ),
+    "inspections:milestone_sampling": Probe(
+        "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"lot_size": "1000"}
+    ),
     "inspections:milestone_transition": Probe(
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"to": "cancelled"}
     ),
@@ -220,6 +223,11 @@ API_ROUTES: dict[str, Probe] = {
             "window_start": "2030-01-01",
             "window_end": "2030-01-05",
         },
+    ),
+    "POST /api/milestones/{milestone_id}/sampling": Probe(
+        "object",
+        kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk},
+        body=lambda v: {"lot_size": 1000},
     ),
     "GET /api/milestones/{milestone_id}": Probe(
         "object", kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk}
