@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
+from numbers import Integral
 
 # The AQL series exactly as the tables print it (percent nonconforming up to 10,
 # nonconformities per 100 units above).
@@ -73,12 +74,12 @@ def _allowed(values) -> str:
 
 def check_lot_size(lot_size: int) -> int:
     """A lot (batch) size: the number of units offered for inspection, at least 2."""
-    if isinstance(lot_size, bool) or not isinstance(lot_size, int) or lot_size < 2:
+    if isinstance(lot_size, bool) or not isinstance(lot_size, Integral) or lot_size < 2:
         raise ValueError(
             f"lot size must be a whole number of units, 2 or more (allowed: 2 and over); "
             f"got {lot_size!r}"
         )
-    return lot_size
+    return int(lot_size)
 
 
 def parse_aql(aql: float | int | str, *, allow_zero: bool = False) -> str:
@@ -87,7 +88,8 @@ def parse_aql(aql: float | int | str, *, allow_zero: bool = False) -> str:
     if isinstance(aql, bool):
         raise ValueError(_aql_error(aql, allow_zero))
     try:
-        value = Decimal(str(aql).strip()) if isinstance(aql, str) else Decimal(repr(aql))
+        # repr() of a float is its shortest exact spelling: 0.1 -> "0.1", matching "0.10".
+        value = Decimal(aql.strip()) if isinstance(aql, str) else Decimal(repr(float(aql)))
     except (InvalidOperation, TypeError, ValueError):
         raise ValueError(_aql_error(aql, allow_zero)) from None
     if allow_zero and value == 0:
