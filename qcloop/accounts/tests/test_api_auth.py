@@ -296,6 +296,7 @@ ROUTES = {
     "/api/products/{product_id}": {"get", "patch"},
     "/api/milestones": {"get", "post"},
     "/api/milestones/{milestone_id}": {"get", "patch"},
+    "/api/milestones/{milestone_id}/sampling": {"post"},
 }
 
 
