@@ -94,7 +94,7 @@ class SamplingIn(Schema):
         None, description='AQL per defect class, e.g. {"critical": "0", "major": "2.5"}'
     )
     level: str | None = None
-    severity: str = "normal"
+    severity: str | None = Field(None, description="Default: from the switching rules.")
     method: str | None = Field(None, description="industry or strict")
     seed: str | None = Field(None, description="Re-use a seed to re-derive a draw.")
 

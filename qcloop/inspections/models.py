@@ -5,7 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from qcloop.orders.models import PurchaseOrder
+from qcloop.core.reference import ProductCategory
+from qcloop.orders.models import PurchaseOrder, Supplier
 
 
 class MilestoneKind(models.TextChoices):
@@ -84,3 +85,38 @@ class Milestone(models.Model):
     @property
     def label(self) -> str:
         return f"{self.kind} #{self.sequence}" if self.sequence > 1 else self.kind
+
+
+class DefectClass(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+
+
+class SwitchingStream(models.Model):
+    """Where one stream of lots stands under the ISO 2859-1 switching rules: one supplier's
+    lots of one product category, judged for one defect class. Its state decides the severity
+    (normal, tightened, reduced, discontinued) of that supplier's next inspection."""
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="switching_streams"
+    )
+    category = models.CharField(max_length=20, choices=ProductCategory.choices)
+    defect_class = models.CharField(max_length=10, choices=DefectClass.choices)
+    state = models.JSONField(default=dict)  # qcloop.sampling.SwitchingState.to_dict()
+    reduced_approved = models.BooleanField(
+        default=False,
+        help_text="The responsible authority allows reduced inspection for this stream.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "category", "defect_class"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "category", "defect_class"], name="unique_switching_stream"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.supplier} · {self.get_category_display()} · {self.defect_class}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from qcloop.accounts.models import Role, User
 from qcloop.orders.models import POStatus, PurchaseOrder
 
-from .models import MILESTONE_ORDER, Milestone, MilestoneKind
+from .models import MILESTONE_ORDER, Milestone, MilestoneKind, SwitchingStream
 from .models import MilestoneStatus as S
 from .planning import default_windows
 
@@ -213,7 +213,7 @@ def plan_sampling(
     lot_size: int | None = None,
     aqls: dict[str, str] | None = None,
     level: str | None = None,
-    severity: str = "normal",
+    severity: str | None = None,
     method: str | None = None,
     seed: str | None = None,
 ) -> Milestone:
@@ -230,10 +230,12 @@ def plan_sampling(
         raise ValidationError({"status": f"The sample of a {state} milestone is fixed."})
     defaults = sampling_defaults(milestone)
     lot_size = milestone.po.quantity if lot_size is None else lot_size
+    aqls = aqls or defaults["aqls"]
     terms = {
-        "aqls": aqls or defaults["aqls"],
+        "aqls": aqls,
         "level": level or defaults["level"],
-        "severity": severity,
+        # Unless told otherwise, the switching rules decide: the supplier's history.
+        "severity": severity or next_severity(milestone, list(aqls))[0],
         "method": method or defaults["method"],
     }
     _check_sampling_terms(lot_size, terms)
@@ -276,3 +278,133 @@ def _check_sampling_terms(lot_size, terms: dict) -> None:
         errors["aqls"] = "Give at least one defect class with its AQL."
     if errors:
         raise ValidationError(errors)
+
+
+# --- switching: normal, tightened, reduced, discontinued -----------------------------------
+
+# From most to least lenient; one sample serves every class, so the strictest state applies.
+STRICTNESS = ["reduced", "normal", "tightened"]
+
+
+def stream_category(po: PurchaseOrder) -> str:
+    """The product stream a PO's lot belongs to: the category of its largest line."""
+    line = po.lines.select_related("product").order_by("-quantity", "id").first()
+    return line.product.category if line else ""
+
+
+def switching_streams(po: PurchaseOrder, classes: list[str]) -> dict[str, SwitchingStream]:
+    from qcloop.sampling import SwitchingState
+
+    category = stream_category(po)
+    return {
+        name: SwitchingStream.objects.get_or_create(
+            supplier_id=po.supplier_id,
+            category=category,
+            defect_class=name,
+            defaults={"state": SwitchingState.start().to_dict()},
+        )[0]
+        for name in classes
+    }
+
+
+def next_severity(milestone: Milestone, classes: list[str]) -> tuple[str, dict[str, str]]:
+    """The severity for the milestone's sample and, per class, why."""
+    from qcloop.sampling import SwitchingState
+
+    states = {
+        name: SwitchingState.from_dict(stream.state)
+        for name, stream in switching_streams(milestone.po, classes).items()
+    }
+    stopped = {name: s for name, s in states.items() if s.severity == "discontinued"}
+    if stopped:
+        name, state = next(iter(stopped.items()))
+        raise ValidationError(
+            {
+                "severity": f"Acceptance inspection of {milestone.po.supplier} is discontinued for "
+                f"{name} defects ({state.explanation}); it resumes on tightened "
+                f"inspection once the supplier's corrective action is accepted."
+            }
+        )
+    severity = max((s.severity for s in states.values()), key=STRICTNESS.index, default="normal")
+    return severity, {name: state.explanation for name, state in states.items()}
+
+
+@transaction.atomic
+def record_lot_results(
+    *,
+    milestone: Milestone,
+    defects: dict[str, int],
+    production_steady: bool = True,
+    other_conditions: str = "",
+) -> dict[str, SwitchingStream]:
+    """Feed a judged lot (the defects found per class in the milestone's sample) into the
+    supplier's switching streams: the next lot's severity follows from it."""
+    from qcloop.sampling import LotResult, advance
+
+    if not milestone.sampling:
+        raise ValidationError({"sampling": "The milestone has no sampling plan to judge with."})
+    plans = {c["defect_class"]: _class_plan(c) for c in milestone.sampling["plan"]["classes"]}
+    missing = set(plans) - set(defects)
+    if missing:
+        raise ValidationError({"defects": f"Give the count for {', '.join(sorted(missing))}."})
+    streams = switching_streams(milestone.po, list(plans))
+    for name, stream in streams.items():
+        lot = LotResult.from_inspection(
+            f"PO {milestone.po.number} {milestone.label}",
+            plans[name],
+            defects[name],
+            production_steady=production_steady,
+            reduced_approved=stream.reduced_approved,
+            other_conditions=other_conditions,
+        )
+        stream.state = advance(_state(stream), lot).to_dict()
+        stream.save()
+    return streams
+
+
+def _state(stream: SwitchingStream):
+    from qcloop.sampling import SwitchingState
+
+    return SwitchingState.from_dict(stream.state) if stream.state else SwitchingState.start()
+
+
+def _class_plan(data: dict):
+    from qcloop.sampling import ClassPlan, plan_from_dict
+
+    standard = plan_from_dict(data["standard_plan"]) if data["standard_plan"] else None
+    return ClassPlan(**{**data, "standard_plan": standard})
+
+
+def _require_stream_authority(user: User, stream: SwitchingStream) -> None:
+    from qcloop.accounts.selectors import is_agency_staff
+    from qcloop.core.tenancy import for_user
+    from qcloop.orders.models import Supplier
+
+    visible = for_user(Supplier, user).filter(pk=stream.supplier_id).exists()
+    if not (visible and is_agency_staff(user)):
+        raise PermissionDenied("Only the agency's QC leads and coordinators decide on switching.")
+
+
+@transaction.atomic
+def approve_reduced_inspection(*, by: User, stream: SwitchingStream, approved: bool):
+    """The responsible authority's consent (or its withdrawal) to reduced inspection."""
+    _require_stream_authority(by, stream)
+    stream.reduced_approved = approved
+    stream.save(update_fields=["reduced_approved", "updated_at"])
+    return stream
+
+
+@transaction.atomic
+def resume_inspection(*, by: User, stream: SwitchingStream, note: str) -> SwitchingStream:
+    """After the supplier's corrective action: a discontinued stream resumes on tightened."""
+    from qcloop.sampling import resume
+
+    _require_stream_authority(by, stream)
+    if not note.strip():
+        raise ValidationError({"note": "Say which corrective action allows inspection again."})
+    try:
+        stream.state = resume(_state(stream), note.strip()).to_dict()
+    except ValueError as error:
+        raise ValidationError({"state": str(error)}) from None
+    stream.save()
+    return stream

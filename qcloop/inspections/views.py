@@ -135,6 +135,15 @@ def _plan_form(user, milestone: Milestone) -> PlanForm | None:
     )
 
 
+def _switching(user, milestone: Milestone) -> list[dict]:
+    from qcloop.inspections.selectors import switching_overview
+    from qcloop.inspections.services import stream_category
+
+    category = stream_category(milestone.po)
+    rows = switching_overview(user, milestone.po.supplier)
+    return [row for row in rows if row["stream"].category == category]
+
+
 def _render(request, milestone, plan_form, status=200, sampling_form=None):
     can_sample = may_plan_sampling(request.user, milestone) and milestone.status in {
         "planned",
@@ -151,6 +160,7 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             "plan_form": plan_form,
             "actions": _actions(request.user, milestone),
             "sampling": _sampling_view(milestone),
+            "switching": _switching(request.user, milestone),
             "sampling_form": sampling_form if can_sample else None,
         },
         status=status,

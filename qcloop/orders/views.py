@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from qcloop.core.tenancy import for_user, get_for_user
+from qcloop.inspections.selectors import switching_overview
 
 from . import selectors
 from .forms import LineFormSet, POForm, line_drafts, show_errors
@@ -173,6 +174,7 @@ def supplier_detail(request, pk: int):
             "orders": for_user(PurchaseOrder, request.user)
             .filter(supplier=supplier)
             .select_related("factory")[:50],
+            "switching": switching_overview(request.user, supplier),
         },
     )
 

@@ -168,7 +168,13 @@ class SwitchingState:
                 f"{NOT_ACCEPTED_TO_DISCONTINUE} non-accepted lots before discontinuation)"
             )
         if self.severity == "normal":
-            return f" (switching score {self.switching_score} of {SCORE_FOR_REDUCED})"
+            rejected = self.recent_normal.count(False)
+            recent = (
+                f"{rejected} of the last {len(self.recent_normal)} lots not accepted; "
+                if rejected
+                else ""
+            )
+            return f" ({recent}switching score {self.switching_score} of {SCORE_FOR_REDUCED})"
         return ""
 
     def to_dict(self) -> dict[str, Any]:
