@@ -1,4 +1,7 @@
-"""Milestones: the four inspections of a PO (IPC, DUPRO, PSI, CLI) and their progress."""
+"""Milestones: the four inspections of a PO (IPC, DUPRO, PSI, CLI), their progress, and what
+the inspector records at each."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -26,6 +29,24 @@ class MilestoneStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     PUBLISHED = "published", "Published"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class DefectClass(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+
+
+class CheckResult(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    NOT_APPLICABLE = "na", "Not applicable"
+
+
+class InspectionOutcome(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    PENDING = "pending", "Pending"
 
 
 class Milestone(models.Model):
@@ -56,6 +77,16 @@ class Milestone(models.Model):
     sampling = models.JSONField(null=True, blank=True)
     sample_draw = models.JSONField(null=True, blank=True)
     sampling_planned_at = models.DateTimeField(null=True, blank=True)
+    checklist = models.ForeignKey(
+        "ChecklistVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The checklist version current when the milestone was booked.",
+    )
+    result = models.CharField(max_length=8, choices=InspectionOutcome.choices, blank=True)
+    result_detail = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -87,12 +118,6 @@ class Milestone(models.Model):
         return f"{self.kind} #{self.sequence}" if self.sequence > 1 else self.kind
 
 
-class DefectClass(models.TextChoices):
-    CRITICAL = "critical", "Critical"
-    MAJOR = "major", "Major"
-    MINOR = "minor", "Minor"
-
-
 class SwitchingStream(models.Model):
     """Where one stream of lots stands under the ISO 2859-1 switching rules: one supplier's
     lots of one product category, judged for one defect class. Its state decides the severity
@@ -120,3 +145,296 @@ class SwitchingStream(models.Model):
 
     def __str__(self):
         return f"{self.supplier} · {self.get_category_display()} · {self.defect_class}"
+
+
+# --- what an inspector records ---------------------------------------------------------------
+
+
+class ChecklistTemplate(models.Model):
+    """An agency's checklist for one product category at one kind of milestone. Its items live
+    in numbered versions that never change: editing makes a new version, so an inspection
+    always shows the checklist it was booked with."""
+
+    agency = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="checklist_templates"
+    )
+    category = models.CharField(max_length=20, choices=ProductCategory.choices)
+    milestone_kind = models.CharField(max_length=8, choices=MilestoneKind.choices)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["category", "milestone_kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "category", "milestone_kind"], name="unique_checklist_template"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def current(self) -> "ChecklistVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class ChecklistVersion(models.Model):
+    """One frozen version of a checklist: its items as [{code, section, text, mandatory,
+    on_fail, answer}]."""
+
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    items = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="unique_checklist_version")
+        ]
+
+    def __str__(self):
+        return f"{self.template} v{self.number}"
+
+    def item(self, code: str) -> dict | None:
+        return next((item for item in self.items if item["code"] == code), None)
+
+
+class CheckAnswer(models.Model):
+    """The inspector's answer to one checklist item of a milestone."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="answers")
+    item_code = models.CharField(max_length=40)
+    result = models.CharField(max_length=4, choices=CheckResult.choices, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["milestone", "item_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "item_code"], name="unique_check_answer")
+        ]
+
+    def __str__(self):
+        return f"{self.item_code}: {self.result or 'unanswered'}"
+
+
+class DefectCode(models.Model):
+    """A code of the defect library, grouped in two or three levels, with the class it usually
+    has. Codes without an agency are qcloop's shipped library."""
+
+    agency = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="defect_codes",
+    )
+    code = models.CharField(max_length=20)
+    category = models.CharField(max_length=20)  # a ProductCategory value, or "general"
+    group = models.CharField(max_length=80)
+    subgroup = models.CharField(max_length=80, blank=True)
+    name = models.CharField(max_length=200)
+    default_class = models.CharField(max_length=10, choices=DefectClass.choices)
+
+    class Meta:
+        ordering = ["category", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "code"], name="unique_agency_defect_code"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(agency__isnull=True), name="unique_shipped_defect_code"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+
+class DefectClassOverride(models.Model):
+    """A buyer's own class for a defect code (one client's minor is another's major)."""
+
+    buyer = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="defect_overrides"
+    )
+    code = models.ForeignKey(DefectCode, on_delete=models.CASCADE, related_name="overrides")
+    defect_class = models.CharField(max_length=10, choices=DefectClass.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "code"], name="unique_defect_override")
+        ]
+
+    def __str__(self):
+        return f"{self.code.code} is {self.defect_class} for {self.buyer}"
+
+
+class Defect(models.Model):
+    """Defects of one kind found in a milestone's sample: what, how many, where, and whether
+    it looks systematic. Out-of-tolerance measurements become defects by rule."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="defects")
+    code = models.ForeignKey(DefectCode, on_delete=models.PROTECT, null=True, blank=True)
+    description = models.TextField()
+    defect_class = models.CharField(max_length=10, choices=DefectClass.choices)
+    quantity = models.PositiveIntegerField()
+    po_line = models.ForeignKey(
+        "orders.POLine", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    carton = models.PositiveIntegerField(null=True, blank=True)
+    unit_ref = models.CharField("unit", max_length=40, blank=True)
+    systematic = models.BooleanField(default=False)
+    from_measurements = models.BooleanField(default=False)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["milestone", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="defect_quantity_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.description} ({self.defect_class})"
+
+
+class MeasurementChart(models.Model):
+    """Points of measure of one SKU and size, versioned: each reading records the version it
+    was checked against. Points: [{code, name, spec, minus, plus, unit}]."""
+
+    product = models.ForeignKey(
+        "orders.Product", on_delete=models.CASCADE, related_name="measurement_charts"
+    )
+    size = models.CharField(max_length=40, default="one size")
+    version = models.PositiveIntegerField(default=1)
+    points = models.JSONField()
+    defect_class = models.CharField(
+        max_length=10,
+        choices=DefectClass.choices,
+        default=DefectClass.MAJOR,
+        help_text="The class of the defect a unit out of tolerance counts as.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["product", "size", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "size", "version"], name="unique_chart_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku} {self.size} v{self.version}"
+
+    def point(self, code: str) -> dict | None:
+        return next((p for p in self.points if p["code"] == code), None)
+
+
+class MeasurementReading(models.Model):
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="readings")
+    chart = models.ForeignKey(MeasurementChart, on_delete=models.PROTECT, related_name="readings")
+    sample_unit = models.PositiveIntegerField()
+    point_code = models.CharField(max_length=20)
+    value = models.DecimalField(max_digits=10, decimal_places=3)
+    unit = models.CharField(max_length=8)
+    in_tolerance = models.BooleanField()
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["milestone", "sample_unit", "point_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "chart", "sample_unit", "point_code"], name="unique_reading"
+            )
+        ]
+
+    def __str__(self):
+        return f"unit {self.sample_unit} {self.point_code} = {self.value} {self.unit}"
+
+
+class ProductionStatus(models.Model):
+    """Production as counted at a milestone, against what the factory reported."""
+
+    milestone = models.OneToOneField(Milestone, on_delete=models.CASCADE, related_name="production")
+    counted_on = models.DateField()
+    reported_produced = models.PositiveIntegerField(null=True, blank=True)
+    produced = models.PositiveIntegerField()
+    finished = models.PositiveIntegerField(default=0)
+    packed = models.PositiveIntegerField(default=0)
+    materials_on_site = models.BooleanField(default=True)
+    packaging_on_site = models.BooleanField(default=True)
+    observations = models.TextField(blank=True)
+    projected_completion = models.DateField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"{self.produced} produced on {self.counted_on}"
+
+
+class CartonCheck(models.Model):
+    """One opened carton's packaging and labelling against the spec."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="carton_checks")
+    carton_number = models.PositiveIntegerField()
+    length_cm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    width_cm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    gross_weight_kg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    marks = models.JSONField(default=dict, blank=True)  # order_number, destination, carton_of
+    barcode = models.CharField(max_length=14, blank=True)
+    country_of_origin = models.CharField(max_length=2, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+
+    class Meta:
+        ordering = ["milestone", "carton_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "carton_number"], name="unique_carton_check"
+            )
+        ]
+
+    def __str__(self):
+        return f"carton {self.carton_number}"
+
+
+class LoadingRecord(models.Model):
+    """The container of a CLI: its ISO 6346 number, seal and load pattern."""
+
+    milestone = models.OneToOneField(Milestone, on_delete=models.CASCADE, related_name="loading")
+    container_number = models.CharField(max_length=11)
+    seal_number = models.CharField(max_length=40)
+    load_pattern = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"container {self.container_number}, seal {self.seal_number}"
+
+
+class LoadedCartons(models.Model):
+    """Cartons of one PO line counted into the container."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="loaded")
+    po_line = models.ForeignKey("orders.POLine", on_delete=models.CASCADE, related_name="+")
+    cartons = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "po_line"], name="unique_loaded_line")
+        ]
+
+    def __str__(self):
+        return f"{self.cartons} cartons"

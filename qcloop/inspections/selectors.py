@@ -1,13 +1,28 @@
 """Reads of milestones through their tenancy gate: those of the POs the user can see, and for
 an inspector only the milestones assigned to them."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from qcloop.accounts.models import Role
 from qcloop.core.tenancy import for_user, gate
 from qcloop.orders.models import PurchaseOrder, Supplier
 
-from .models import Milestone, SwitchingStream
+from .models import (
+    CartonCheck,
+    CheckAnswer,
+    ChecklistTemplate,
+    ChecklistVersion,
+    Defect,
+    DefectClassOverride,
+    DefectCode,
+    LoadedCartons,
+    LoadingRecord,
+    MeasurementChart,
+    MeasurementReading,
+    Milestone,
+    ProductionStatus,
+    SwitchingStream,
+)
 
 
 @gate(Milestone)
@@ -38,3 +53,73 @@ def switching_overview(user, supplier) -> list[dict]:
             {"stream": stream, "severity": state.severity, "explanation": state.explanation}
         )
     return rows
+
+
+# --- what inspectors record: seen by whoever sees the milestone -----------------------------
+
+
+def _of_visible_milestones(model):
+    def scope(user) -> QuerySet:
+        return model.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
+
+    scope.__doc__ = f"{model.__name__} of the milestones the user can see."
+    return scope
+
+
+for _model in (
+    CheckAnswer,
+    Defect,
+    MeasurementReading,
+    ProductionStatus,
+    CartonCheck,
+    LoadingRecord,
+    LoadedCartons,
+):
+    gate(_model)(_of_visible_milestones(_model))
+
+
+@gate(ChecklistTemplate)
+def checklist_templates(user) -> QuerySet:
+    """An agency's own checklists."""
+    membership = user.membership
+    if membership is None or not membership.is_agency:
+        return ChecklistTemplate.objects.none()
+    return ChecklistTemplate.objects.filter(agency=membership.organisation)
+
+
+@gate(ChecklistVersion)
+def checklist_versions(user) -> QuerySet:
+    """Versions of the agency's checklists, and those pinned by milestones the user sees."""
+    pinned = for_user(Milestone, user).values("checklist")
+    return ChecklistVersion.objects.filter(
+        Q(template__in=for_user(ChecklistTemplate, user).values("pk")) | Q(pk__in=pinned)
+    )
+
+
+@gate(DefectCode)
+def defect_codes(user) -> QuerySet:
+    """qcloop's shipped library, plus the user's agency's own codes."""
+    membership = user.membership
+    if membership is None:
+        return DefectCode.objects.none()
+    own = Q(agency=membership.organisation) if membership.is_agency else Q(pk__in=[])
+    return DefectCode.objects.filter(Q(agency__isnull=True) | own)
+
+
+@gate(DefectClassOverride)
+def defect_class_overrides(user) -> QuerySet:
+    """A buyer's overrides, seen by the buyer and by the agencies serving it."""
+    from qcloop.accounts.selectors import engaged_buyers
+
+    membership = user.membership
+    if membership is None or membership.is_supplier:
+        return DefectClassOverride.objects.none()
+    org = membership.organisation
+    return DefectClassOverride.objects.filter(Q(buyer=org) | Q(buyer__in=engaged_buyers(org)))
+
+
+@gate(MeasurementChart)
+def measurement_charts(user) -> QuerySet:
+    from qcloop.orders.models import Product
+
+    return MeasurementChart.objects.filter(product__in=for_user(Product, user).values("pk"))
