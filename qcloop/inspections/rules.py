@@ -531,7 +531,8 @@ class CheckOutcome:
 class Result:
     """An inspection's result: pass, fail or pending (waiting on the buyer or on an
     unanswered item), with the reasons in sentences, each defect class's decision, and
-    whether a reduced inspection stream must return to normal."""
+    whether a reduced inspection stream must return to normal (a class accepted between Ac
+    and Re, or rejected, under a reduced plan)."""
 
     outcome: Outcome
     reasons: list[str] = field(default_factory=list)
@@ -565,7 +566,7 @@ def judge_inspection(
         outcome=outcome,
         reasons=reasons,
         per_class=per_class,
-        return_to_normal=return_to_normal and outcome != "fail",
+        return_to_normal=return_to_normal,
         observations=observations,
     )
 
@@ -609,10 +610,16 @@ def _judge_defects(plan, defects, fails, reasons, observations):
             fails.append(sentence)
         else:
             reasons.append(sentence)
-        return_to_normal |= decision is Decision.ACCEPT_RETURN_TO_NORMAL
+        # ISO 2859-1: reduced inspection returns to normal when a lot is accepted between
+        # Ac and Re, and also when a lot is not accepted.
+        return_to_normal |= decision is Decision.ACCEPT_RETURN_TO_NORMAL or (
+            decision is Decision.REJECT and plan.get("severity") == "reduced"
+        )
     if CRITICAL not in classes and defects.get(CRITICAL):
         # A plan without a critical class still cannot accept a critical defect.
         found = defects[CRITICAL]
+        if isinstance(plan.get("n"), int) and found > plan["n"]:
+            raise ValueError(f"{found} critical defects found in a sample of {plan['n']} units")
         fails.append(f"{_defects(found, CRITICAL)} found: any critical defect fails the lot.")
         per_class[CRITICAL] = {
             "found": found,
@@ -681,8 +688,11 @@ def _class_sentence(name, found, class_plan, decision, severity) -> str:
             f"but fewer than its rejection number {re_}{aql_text} — accepted, and inspection "
             "returns to normal from the next lot."
         )
+    if name == CRITICAL:
+        return f"{counted}."  # found ones never get here: they fail the lot outright
     verdict = "rejected" if decision is Decision.REJECT else "accepted"
-    return f"{counted}; the plan accepts up to {ac}{aql_text} — {verdict}."
+    accepts = f"up to {ac}" if ac else "none"
+    return f"{counted}; the plan accepts {accepts}{aql_text} — {verdict}."
 
 
 def _judge_check(check: CheckOutcome, fails, pends, observations) -> None:

@@ -1,5 +1,6 @@
 """The pure rules of an inspection, checked against hand-computed cases (no database)."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -450,6 +451,8 @@ def test_a_clean_inspection_passes():
         in result.reasons
     )
     assert "All 1 mandatory checks passed or do not apply." in result.reasons
+    assert result.reasons[0] == "Critical defects: none found in 125 units."
+    assert json.loads(json.dumps(result.to_dict()))["per_class"]["minor"]["re"] == 11
     assert result.to_dict()["outcome"] == "pass"
 
 
@@ -476,6 +479,8 @@ def test_a_critical_defect_fails_even_when_its_aql_would_accept():
 def test_a_critical_defect_fails_when_the_plan_has_no_critical_class():
     plan = multi_class_plan(3000, {"major": "2.5", "minor": "4.0"}).to_dict()
     result = judge_inspection(plan, {"critical": 1, "major": 0}, [])
+    with pytest.raises(ValueError, match="126 critical defects found in a sample of 125"):
+        judge_inspection(plan, {"critical": 126}, [])
     assert result.outcome == "fail"
     assert "1 critical defect found: any critical defect fails the lot." in result.reasons
 
@@ -507,8 +512,13 @@ def test_reduced_between_ac_and_re_accepts_and_returns_to_normal():
         "but fewer than its rejection number 5 (AQL 2.5) — accepted, and inspection returns "
         "to normal from the next lot." in result.reasons
     )
+    # A lot not accepted under reduced inspection also returns the stream to normal.
     rejected = judge_inspection(REDUCED, {"major": 5}, [])
-    assert rejected.outcome == "fail" and not rejected.return_to_normal
+    assert rejected.outcome == "fail" and rejected.return_to_normal
+    # A checklist failure says nothing about the sampling stream.
+    checked = judge_inspection(REDUCED, {"major": 1}, [check(result="fail")])
+    assert checked.outcome == "fail" and not checked.return_to_normal
+    assert not judge_inspection(NORMAL, {"major": 8}, []).return_to_normal
 
 
 def test_a_failed_mandatory_check_fails_or_pends():
@@ -551,6 +561,11 @@ def test_more_defects_than_units_sampled():
     small = multi_class_plan(50, {"critical": 0, "major": "2.5"}).to_dict()  # code D, 8 units
     with pytest.raises(ValueError, match="9 major defects found in a sample of 8 units"):
         judge_inspection(small, {"major": 9}, [])
+    # AQL 2.5 at code D: the arrow leads up to 5 units with Ac 0 / Re 1, judged on all 8.
+    result = judge_inspection(small, {"major": 1}, [])
+    assert result.reasons[0] == (
+        "Major defects: 1 found in 8 units; the plan accepts none (AQL 2.5) — rejected."
+    )
 
 
 def test_bad_defect_counts_and_classes():
