@@ -9,7 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import ApiToken, Engagement, Membership, Organisation, User, hash_token
+from .models import (
+    ApiToken,
+    Engagement,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    User,
+    hash_token,
+)
 
 TOKEN_PREFIX = "qcl"
 # Writing last_used_at on every request would turn each API read into a write.
@@ -32,6 +40,10 @@ def create_organisation(*, name: str, kind: str, country: str, timezone: str = "
     )
     org.full_clean()
     org.save()
+    if kind == OrganisationKind.AGENCY:
+        from qcloop.inspections.library import install_default_checklists
+
+        install_default_checklists(org)
     return org
 
 

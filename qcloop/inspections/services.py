@@ -153,6 +153,9 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
             {"status": f"PO {milestone.po.number} is {state}: it is not inspected."}
         )
     if to == S.BOOKED:
+        from .recording import pin_checklist
+
+        pin_checklist(milestone)
         if milestone.inspection_date is None or milestone.inspector_id is None:
             raise ValidationError(
                 {"inspection_date": "Set the inspection date and the inspector before booking."}
@@ -169,6 +172,10 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
         setattr(milestone, stamp, now)
     milestone.status = to
     milestone.save()
+    if to == S.PUBLISHED and milestone.kind == MilestoneKind.PSI and milestone.result_detail:
+        # A published PSI is a judged lot of the supplier's stream: it moves the switching.
+        found = {name: c["found"] for name, c in milestone.result_detail["per_class"].items()}
+        record_lot_results(milestone=milestone, defects=found)
     if to == S.BOOKED and milestone.inspection_date >= timezone.localdate():
         from .tasks import notify_inspector_booked
 

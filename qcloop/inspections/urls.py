@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aql_views, views
+from . import aql_views, inspect_views, views
 
 app_name = "inspections"
 urlpatterns = [
@@ -11,4 +11,25 @@ urlpatterns = [
     path(
         "milestones/<int:pk>/transition/", views.milestone_transition, name="milestone_transition"
     ),
+    path("milestones/<int:pk>/inspect/", inspect_views.inspect, name="inspect"),
+    path("milestones/<int:pk>/inspect/answer/", inspect_views.record_answer, name="record_answer"),
+    path("milestones/<int:pk>/inspect/defects/", inspect_views.record_defect, name="record_defect"),
+    path(
+        "milestones/<int:pk>/inspect/defects/<int:defect_pk>/remove/",
+        inspect_views.remove_defect,
+        name="remove_defect",
+    ),
+    path(
+        "milestones/<int:pk>/inspect/readings/", inspect_views.record_reading, name="record_reading"
+    ),
+    path(
+        "milestones/<int:pk>/inspect/production/",
+        inspect_views.record_production,
+        name="record_production",
+    ),
+    path("milestones/<int:pk>/inspect/cartons/", inspect_views.record_carton, name="record_carton"),
+    path(
+        "milestones/<int:pk>/inspect/loading/", inspect_views.record_loading, name="record_loading"
+    ),
+    path("milestones/<int:pk>/inspect/submit/", inspect_views.submit, name="submit"),
 ]

@@ -13,6 +13,7 @@ from qcloop.sampling import AQLS, LEVELS, SEVERITIES, plan_from_dict
 
 from .models import Milestone
 from .protection import protection
+from .recording import may_record
 from .services import (
     TRANSITIONS,
     is_agency_planner,
@@ -161,6 +162,8 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             "actions": _actions(request.user, milestone),
             "sampling": _sampling_view(milestone),
             "switching": _switching(request.user, milestone),
+            "can_inspect": milestone.status == "in_progress"
+            and may_record(request.user, milestone),
             "sampling_form": sampling_form if can_sample else None,
         },
         status=status,

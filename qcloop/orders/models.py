@@ -96,6 +96,12 @@ class Product(models.Model):
     target_markets = models.JSONField(default=list, blank=True, validators=[validate_markets])
     compliance_regimes = models.JSONField(default=list, blank=True, validators=[validate_regimes])
     description = models.TextField(blank=True)
+    packaging_spec = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='e.g. {"units_per_carton": 24, "gtin": "0614141000012", "carton": '
+        '{"length_cm": 60, "width_cm": 40, "height_cm": 35, "gross_weight_kg": 12.5}}',
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -47,6 +47,7 @@ class Probe:
 class Victim:
     world: World
     token_id: int
+    defect_id: int
     markers: list[str] = field(default_factory=list)
 
     def __getattr__(self, name):
@@ -108,6 +109,41 @@ PAGE_ROUTES: dict[str, Probe] = {
     "inspections:milestone_sampling": Probe(
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"lot_size": "1000"}
     ),
+    "inspections:inspect": Probe("object", kwargs=_milestone),
+    "inspections:record_answer": Probe(
+        "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"item_code": "X"}
+    ),
+    "inspections:record_defect": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_milestone,
+        body=lambda v: {"description": "hijack", "defect_class": "major", "quantity": "1"},
+    ),
+    "inspections:remove_defect": Probe(
+        "object", methods=("POST",), kwargs=lambda v: {**_milestone(v), "defect_pk": v.defect_id}
+    ),
+    "inspections:record_reading": Probe("object", methods=("POST",), kwargs=_milestone),
+    "inspections:record_production": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_milestone,
+        body=lambda v: {
+            "counted_on": "2030-01-01",
+            "produced": "1",
+            "finished": "0",
+            "packed": "0",
+        },
+    ),
+    "inspections:record_carton": Probe(
+        "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"carton_number": "1"}
+    ),
+    "inspections:record_loading": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_milestone,
+        body=lambda v: {"container_number": "CSQU3054383", "seal_number": "1"},
+    ),
+    "inspections:submit": Probe("object", methods=("POST",), kwargs=_milestone),
     "inspections:milestone_transition": Probe(
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"to": "cancelled"}
     ),
@@ -301,7 +337,32 @@ def prepare_victim(world: World) -> Victim:
         world.product.sku,
         world.product.name,
     ]
-    return Victim(world=world, token_id=token.pk, markers=markers)
+    return Victim(
+        world=world, token_id=token.pk, defect_id=_victim_defect(world).pk, markers=markers
+    )
+
+
+def _victim_defect(world: World):
+    """The victim's DUPRO in progress with a defect recorded: something to aim at."""
+    from qcloop.inspections.recording import record_defect
+    from qcloop.inspections.services import update_milestone
+
+    dupro = world.milestones["DUPRO"]
+    update_milestone(
+        by=world.qc_lead,
+        milestone=dupro,
+        changes={"inspection_date": dupro.window_start, "status": "booked"},
+    )
+    update_milestone(by=world.inspector, milestone=dupro, changes={"status": "in_progress"})
+    dupro.refresh_from_db()
+    world.milestones["DUPRO"] = dupro
+    return record_defect(
+        by=world.inspector,
+        milestone=dupro,
+        quantity=1,
+        description="Scratch on base",
+        defect_class="minor",
+    )
 
 
 def outsiders(victim: World, stranger: World) -> dict[str, User]:
