@@ -1,7 +1,7 @@
 """What an inspector records and what qcloop concludes: hand-checked results, and every bad
 input refused with its field named and nothing stored."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
