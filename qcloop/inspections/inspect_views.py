@@ -173,7 +173,7 @@ def _checklist(milestone: Milestone) -> list[dict]:
     sections = []
     for key, title in SECTIONS:
         items = [
-            {**item, "answer": answers.get(item["code"])}
+            {**item, "answer_kind": item["answer"], "answer": answers.get(item["code"])}
             for item in milestone.checklist.items
             if item["section"] == key
         ]
@@ -233,20 +233,25 @@ def _refused(request, milestone, error: ValidationError, form=None, form_name=No
 @login_required
 @require_POST
 def record_answer(request, pk: int):
+    """The whole checklist in one post: one round trip however many items were answered."""
     milestone = _milestone(request, pk)
-    code = request.POST.get("item_code", "")
+    codes = request.POST.getlist("item_code")
+    answers = [
+        {
+            "item_code": code,
+            "result": request.POST.get(f"result-{code}", ""),
+            "value": request.POST.get(f"value-{code}", ""),
+            "note": request.POST.get(f"note-{code}", ""),
+        }
+        for code in codes
+        if any(request.POST.get(f"{f}-{code}") for f in ("result", "value", "note"))
+    ]
     try:
-        recording.answer_check(
-            by=request.user,
-            milestone=milestone,
-            item_code=code,
-            result=request.POST.get("result", ""),
-            value=request.POST.get("value", ""),
-            note=request.POST.get("note", ""),
-        )
+        saved = recording.answer_checks(by=request.user, milestone=milestone, answers=answers)
     except ValidationError as error:
         return _refused(request, milestone, error)
-    return _back(milestone, f"item-{code}")
+    messages.success(request, f"Checklist saved ({saved} answers).")
+    return _back(milestone, "checklist")
 
 
 @login_required

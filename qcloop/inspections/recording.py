@@ -133,6 +133,24 @@ def answer_check(
     return answer
 
 
+@transaction.atomic
+def answer_checks(*, by: User, milestone: Milestone, answers: list[dict]) -> int:
+    """Save several answers at once ({item_code, result, value, note}); all or none."""
+    errors = {}
+    saved = 0
+    for answer in answers:
+        try:
+            with transaction.atomic():
+                answer_check(by=by, milestone=milestone, **answer)
+                saved += 1
+        except ValidationError as error:
+            for message in error.messages:
+                errors.setdefault(f"item.{answer.get('item_code')}", []).append(message)
+    if errors:
+        raise ValidationError(errors)
+    return saved
+
+
 def _number(value, field: str) -> Decimal:
     try:
         number = Decimal(str(value).strip().replace(",", "."))

@@ -15,6 +15,7 @@ from .models import Milestone
 from .protection import protection
 from .recording import may_record
 from .services import (
+    SAMPLED_KINDS,
     TRANSITIONS,
     is_agency_planner,
     may_plan_sampling,
@@ -146,10 +147,11 @@ def _switching(user, milestone: Milestone) -> list[dict]:
 
 
 def _render(request, milestone, plan_form, status=200, sampling_form=None):
-    can_sample = may_plan_sampling(request.user, milestone) and milestone.status in {
-        "planned",
-        "booked",
-    }
+    can_sample = (
+        milestone.kind in SAMPLED_KINDS
+        and may_plan_sampling(request.user, milestone)
+        and milestone.status in {"planned", "booked"}
+    )
     if can_sample and sampling_form is None:
         sampling_form = _sampling_form(milestone)
     return render(

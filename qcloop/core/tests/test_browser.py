@@ -143,3 +143,105 @@ def test_the_aql_calculator_draws_the_oc_curve(page, screenshot):
     )
     assert points == 41
     screenshot("aql-calculator")
+
+
+def _run_inspection(page, milestone, fail_item=None, record=None):
+    """As the inspector: start the booked milestone, answer the checklist, record, submit."""
+    page.goto(f"/milestones/{milestone.pk}/")
+    page.click("text=Start inspection")
+    page.click("text=Open the inspection")
+    # Every item passes except the one that fails: a typical floor run.
+    page.eval_on_selector_all(
+        "#checklist input[type=radio][value=pass]", "inputs => inputs.forEach(i => i.click())"
+    )
+    if fail_item:
+        page.check(f"#item-{fail_item} input[value=fail]")
+    page.click("text=Save checklist")
+    page.wait_for_selector("text=Checklist saved")
+    if record:
+        record(page)
+    page.click("text=Submit to the QC lead")
+    page.wait_for_selector("text=submitted to the QC lead")
+
+
+def _count_production(page, milestone):
+    page.fill("#id_counted_on", str(milestone.po.ex_factory_date - timedelta(days=2)))
+    page.fill("#id_produced", str(milestone.po.quantity))
+    page.fill("#id_finished", str(milestone.po.quantity))
+    page.fill("#id_packed", str(milestone.po.quantity))
+    page.click("text=Save production status")
+    page.wait_for_url("**#production")
+
+
+def test_an_inspector_runs_a_dupro_a_psi_and_a_cli_in_the_browser(browser, live_server, live_world):
+    from qcloop.inspections.models import Milestone
+    from qcloop.inspections.services import plan_sampling, update_milestone
+
+    for kind in ("DUPRO", "PSI", "CLI"):
+        m = live_world.milestones[kind]
+        update_milestone(
+            by=live_world.qc_lead,
+            milestone=m,
+            changes={
+                "inspection_date": m.window_start,
+                "inspector": live_world.inspector,
+                "status": "booked",
+            },
+        )
+        if kind != "CLI":
+            plan_sampling(by=live_world.qc_lead, milestone=m, seed=f"browser-{kind}")
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    sign_in(page, live_world.inspector)
+
+    def dupro_records(page):
+        _count_production(page, live_world.milestones["DUPRO"])
+        page.fill("#id_description", "Loose screw on lamp base")
+        page.select_option("#id_defect_class", "major")
+        page.fill("#id_quantity", "2")
+        page.click("text=Add defect")
+        page.wait_for_selector("#defects >> text=Loose screw on lamp base")
+
+    _run_inspection(page, live_world.milestones["DUPRO"], record=dupro_records)
+
+    def psi_records(page):
+        _count_production(page, live_world.milestones["PSI"])
+        page.fill("#id_description", "Exposed live part at lamp holder")
+        page.select_option("#id_defect_class", "critical")
+        page.fill("#id_quantity", "1")
+        page.click("text=Add defect")
+        page.wait_for_selector("#result >> text=fail")
+
+    _run_inspection(page, live_world.milestones["PSI"], record=psi_records)
+
+    def cli_records(page):
+        page.fill("#id_container_number", "CSQU3054384")  # wrong check digit first
+        page.fill("#id_seal_number", "HLB-7731904")
+        page.click("text=Save loading")
+        page.wait_for_selector("text=check digit")
+        page.fill("#id_container_number", "CSQU 305438-3")
+        page.fill("#id_seal_number", "HLB-7731904")
+        line = live_world.po.lines.get()
+        page.fill(f"#id_line_{line.pk}", str(live_world.po.carton_count))
+        page.click("text=Save loading")
+        page.wait_for_selector("#loading >> text=CSQU3054383")
+
+    _run_inspection(page, live_world.milestones["CLI"], record=cli_records)
+    page.screenshot(path="test-artifacts/cli-submitted.png", full_page=True)
+    context.close()
+    results = dict(
+        Milestone.objects.filter(po=live_world.po, kind__in=["DUPRO", "PSI", "CLI"]).values_list(
+            "kind", "result"
+        )
+    )
+    assert results == {"DUPRO": "pass", "PSI": "fail", "CLI": "pass"}
+    assert set(
+        Milestone.objects.filter(po=live_world.po, kind__in=["DUPRO", "PSI", "CLI"]).values_list(
+            "status", flat=True
+        )
+    ) == {"submitted"}
