@@ -77,3 +77,68 @@ def _item_problems(items) -> list[str]:
     if not isinstance(items, list) or not items:
         problems.append("A checklist needs at least one item.")
     return problems
+
+
+@transaction.atomic
+def save_measurement_chart(*, by, product, size: str, points: list[dict], defect_class="major"):
+    """A new version of the chart of points of measure for a SKU and size. Readings keep the
+    version they were checked against."""
+    from decimal import Decimal, InvalidOperation
+
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from qcloop.orders.services import can_manage_for_buyer
+
+    from .models import DefectClass, MeasurementChart
+
+    if not can_manage_for_buyer(by, product.buyer):
+        raise PermissionDenied("You cannot edit this buyer's measurement charts.")
+    problems, codes = [], set()
+    for i, point in enumerate(points if isinstance(points, list) else []):
+        try:
+            spec, minus, plus = (Decimal(str(point[k])) for k in ("spec", "minus", "plus"))
+        except (KeyError, InvalidOperation, TypeError):
+            problems.append(f"point {i + 1}: give spec, minus and plus as numbers.")
+            continue
+        if spec <= 0 or minus < 0 or plus < 0:
+            problems.append(f"point {i + 1}: spec must be positive, tolerances 0 or more.")
+        if not point.get("code") or point["code"] in codes or not point.get("unit"):
+            problems.append(f"point {i + 1}: each point needs its own code and a unit.")
+        codes.add(point.get("code"))
+    if not points or not isinstance(points, list):
+        problems.append("A chart needs at least one point of measure.")
+    if defect_class not in DefectClass.values:
+        problems.append(f"Unknown defect class {defect_class!r}.")
+    if problems:
+        raise ValidationError({"points": problems})
+    size = (size or "one size").strip()
+    last = MeasurementChart.objects.filter(product=product, size=size).order_by("-version").first()
+    return MeasurementChart.objects.create(
+        product=product,
+        size=size,
+        version=(last.version + 1) if last else 1,
+        points=points,
+        defect_class=defect_class,
+    )
+
+
+@transaction.atomic
+def set_defect_class(*, by, buyer, code: DefectCode, defect_class: str | None):
+    """A buyer's own class for a defect code; None goes back to the library's default."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from qcloop.orders.services import can_manage_for_buyer
+
+    from .models import DefectClass, DefectClassOverride
+
+    if not can_manage_for_buyer(by, buyer):
+        raise PermissionDenied("You cannot change this buyer's defect classes.")
+    if defect_class is None:
+        DefectClassOverride.objects.filter(buyer=buyer, code=code).delete()
+        return None
+    if defect_class not in DefectClass.values:
+        raise ValidationError({"defect_class": "Use critical, major or minor."})
+    override, _ = DefectClassOverride.objects.update_or_create(
+        buyer=buyer, code=code, defaults={"defect_class": defect_class}
+    )
+    return override

@@ -271,7 +271,9 @@ def project_completion(
     elif produced == 0:
         completion = None
     else:
-        completion = counted_on + timedelta(days=math.ceil(remaining * days / produced))
+        days_left = math.ceil(remaining * days / produced)
+        # At a crawl the date runs past the calendar: no date to project, like no pace at all.
+        completion = counted_on + timedelta(days=days_left) if days_left < 100 * 365 else None
     late = (completion - ex_factory).days if completion else None
     return Projection(
         ordered=ordered,

@@ -80,9 +80,12 @@ for _model in (
 
 @gate(ChecklistTemplate)
 def checklist_templates(user) -> QuerySet:
-    """An agency's own checklists."""
+    """An agency's own checklists, for its staff (inspectors get the version pinned on their
+    milestones)."""
+    from qcloop.accounts.selectors import is_agency_staff
+
     membership = user.membership
-    if membership is None or not membership.is_agency:
+    if membership is None or not is_agency_staff(user):
         return ChecklistTemplate.objects.none()
     return ChecklistTemplate.objects.filter(agency=membership.organisation)
 

@@ -48,6 +48,7 @@ class Victim:
     world: World
     token_id: int
     defect_id: int
+    defect_code_id: int
     markers: list[str] = field(default_factory=list)
 
     def __getattr__(self, name):
@@ -56,6 +57,10 @@ class Victim:
 
 def _po(v):
     return {"pk": v.po.pk}
+
+
+def _dupro_id(v):
+    return {"milestone_id": v.milestones["DUPRO"].pk}
 
 
 def _milestone(v):
@@ -265,6 +270,81 @@ API_ROUTES: dict[str, Probe] = {
         kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk},
         body=lambda v: {"lot_size": 1000},
     ),
+    "GET /api/milestones/{milestone_id}/inspection": Probe("object", kwargs=_dupro_id),
+    "POST /api/milestones/{milestone_id}/answers": Probe(
+        "object", kwargs=_dupro_id, body=lambda v: [], insider=Role.INSPECTOR
+    ),
+    "POST /api/milestones/{milestone_id}/defects": Probe(
+        "object",
+        kwargs=_dupro_id,
+        insider=Role.INSPECTOR,
+        body=lambda v: {"quantity": 1, "description": "hijack", "defect_class": "minor"},
+    ),
+    "DELETE /api/milestones/{milestone_id}/defects/{defect_id}": Probe(
+        "object",
+        kwargs=lambda v: {**_dupro_id(v), "defect_id": v.defect_id},
+        insider=Role.INSPECTOR,
+    ),
+    "POST /api/milestones/{milestone_id}/readings": Probe(
+        "object",
+        kwargs=_dupro_id,
+        insider=Role.INSPECTOR,
+        body=lambda v: {
+            "chart": 0,
+            "sample_unit": 1,
+            "point_code": "H",
+            "value": "1",
+            "unit": "cm",
+        },
+    ),
+    "PUT /api/milestones/{milestone_id}/production": Probe(
+        "object",
+        kwargs=_dupro_id,
+        insider=Role.INSPECTOR,
+        body=lambda v: {"counted_on": "2030-01-01", "produced": 1},
+    ),
+    "POST /api/milestones/{milestone_id}/cartons": Probe(
+        "object", kwargs=_dupro_id, insider=Role.INSPECTOR, body=lambda v: {"carton_number": 1}
+    ),
+    "PUT /api/milestones/{milestone_id}/loading": Probe(
+        "object",
+        kwargs=_dupro_id,
+        insider=Role.INSPECTOR,
+        body=lambda v: {"container_number": "CSQU3054383", "seal_number": "S"},
+    ),
+    "POST /api/milestones/{milestone_id}/submit": Probe(
+        "object", kwargs=_dupro_id, insider=Role.INSPECTOR
+    ),
+    "GET /api/defect-codes": Probe("scoped"),
+    "PUT /api/defect-overrides": Probe(
+        "create",
+        body=lambda v: {"buyer": v.buyer.pk, "code": v.defect_code_id, "defect_class": "critical"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "GET /api/checklists": Probe("scoped"),
+    "POST /api/checklists/{template_id}/versions": Probe(
+        "object",
+        kwargs=lambda v: {"template_id": v.milestones["DUPRO"].checklist.template_id},
+        body=lambda v: {"items": []},
+    ),
+    "GET /api/measurement-charts": Probe("scoped", query=lambda v: f"?product={v.product.pk}"),
+    "POST /api/measurement-charts": Probe(
+        "create",
+        insider=Role.BUYER_MANAGER,
+        body=lambda v: {
+            "product": v.product.pk,
+            "points": [
+                {
+                    "code": "H",
+                    "name": "Height",
+                    "spec": "10",
+                    "minus": "1",
+                    "plus": "1",
+                    "unit": "cm",
+                }
+            ],
+        },
+    ),
     "GET /api/milestones/{milestone_id}": Probe(
         "object", kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk}
     ),
@@ -337,8 +417,15 @@ def prepare_victim(world: World) -> Victim:
         world.product.sku,
         world.product.name,
     ]
+    from qcloop.inspections.models import DefectCode
+
+    code = DefectCode.objects.filter(agency__isnull=True, category="lighting").first()
     return Victim(
-        world=world, token_id=token.pk, defect_id=_victim_defect(world).pk, markers=markers
+        world=world,
+        token_id=token.pk,
+        defect_id=_victim_defect(world).pk,
+        defect_code_id=code.pk,
+        markers=markers,
     )
 
 

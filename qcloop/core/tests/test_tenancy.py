@@ -52,7 +52,24 @@ def fingerprint(victim) -> str:
 
 
 def counts() -> tuple[int, ...]:
-    return tuple(m.objects.count() for m in (PurchaseOrder, Supplier, Factory, Product, Milestone))
+    from qcloop.inspections import models as inspections
+
+    kinds = (
+        PurchaseOrder,
+        Supplier,
+        Factory,
+        Product,
+        Milestone,
+        inspections.Defect,
+        inspections.CheckAnswer,
+        inspections.MeasurementChart,
+        inspections.ChecklistVersion,
+        inspections.DefectClassOverride,
+        inspections.ProductionStatus,
+        inspections.CartonCheck,
+        inspections.LoadingRecord,
+    )
+    return tuple(m.objects.count() for m in kinds)
 
 
 def page_request(client, method, url, body):
@@ -63,7 +80,8 @@ def api_request(client, method, url, body, token):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     if method == "GET":
         return client.get(url, **headers)
-    return client.generic(method, url, json.dumps(body or {}), "application/json", **headers)
+    payload = json.dumps(body if body is not None else {})
+    return client.generic(method, url, payload, "application/json", **headers)
 
 
 # --- completeness: a route the harness cannot exercise fails it ----------------------------

@@ -600,3 +600,8 @@ def test_without_a_plan_the_checks_decide():
     ]
     critical = judge_inspection(None, {"critical": 1}, [check("CLI-1")])
     assert critical.outcome == "fail"
+
+
+def test_a_pace_too_slow_to_finish_projects_no_date():
+    projection = project_completion(3000, 1, date(2026, 1, 1), date(2029, 12, 31), date(2026, 3, 1))
+    assert projection.projected_completion is None and projection.late_by_days is None
