@@ -1,6 +1,21 @@
 from django.contrib import admin
 
-from .models import Milestone
+from .models import (
+    CartonCheck,
+    CheckAnswer,
+    ChecklistTemplate,
+    ChecklistVersion,
+    Defect,
+    DefectClassOverride,
+    DefectCode,
+    LoadedCartons,
+    LoadingRecord,
+    MeasurementChart,
+    MeasurementReading,
+    Milestone,
+    ProductionStatus,
+    SwitchingStream,
+)
 
 
 @admin.register(Milestone)
@@ -16,3 +31,57 @@ class MilestoneAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["po__number"]
     raw_id_fields = ["po", "inspector"]
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "agency", "category", "milestone_kind"]
+    list_filter = ["category", "milestone_kind", "agency"]
+
+
+@admin.register(ChecklistVersion)
+class ChecklistVersionAdmin(admin.ModelAdmin):
+    list_display = ["template", "number", "created_at", "created_by"]
+    readonly_fields = ["template", "number", "items", "created_at", "created_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # versions are frozen: edit the template to make a new one
+
+
+@admin.register(DefectCode)
+class DefectCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "category", "group", "default_class", "agency"]
+    list_filter = ["category", "default_class"]
+    search_fields = ["code", "name", "group"]
+
+
+@admin.register(Defect)
+class DefectAdmin(admin.ModelAdmin):
+    list_display = ["milestone", "description", "defect_class", "quantity", "systematic"]
+    list_filter = ["defect_class", "systematic", "from_measurements"]
+    raw_id_fields = ["milestone", "code", "po_line", "created_by"]
+
+
+@admin.register(MeasurementChart)
+class MeasurementChartAdmin(admin.ModelAdmin):
+    list_display = ["product", "size", "version", "defect_class"]
+    raw_id_fields = ["product"]
+
+
+@admin.register(SwitchingStream)
+class SwitchingStreamAdmin(admin.ModelAdmin):
+    list_display = ["supplier", "category", "defect_class", "reduced_approved", "updated_at"]
+    list_filter = ["category", "defect_class"]
+
+
+admin.site.register(
+    [
+        CheckAnswer,
+        DefectClassOverride,
+        MeasurementReading,
+        ProductionStatus,
+        CartonCheck,
+        LoadingRecord,
+        LoadedCartons,
+    ]
+)
