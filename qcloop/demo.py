@@ -28,9 +28,17 @@ from qcloop.accounts.models import (
 )
 from qcloop.accounts.services import add_member, create_organisation, engage_agency
 from qcloop.core.reference import ProductCategory, QuantityUnit
-from qcloop.inspections.models import MILESTONE_ORDER, Milestone, MilestoneKind
+from qcloop.inspections.models import MILESTONE_ORDER, DefectCode, Milestone, MilestoneKind
 from qcloop.inspections.models import MilestoneStatus as MS
 from qcloop.inspections.planning import default_windows
+from qcloop.inspections.recording import (
+    answer_checks,
+    record_defect,
+    record_loading,
+    record_production,
+    submit_inspection,
+)
+from qcloop.inspections.rules import container_check_digit
 from qcloop.inspections.services import (
     SAMPLED_KINDS,
     plan_sampling,
@@ -387,18 +395,31 @@ def _plan_order(row, today: date, rng: random.Random, turns: dict) -> OrderPlan:
     lines, cartons, fob = _plan_lines(skus.split(), fob_thousands * 1000, rng)
     milestones = _plan_milestones(stage, day, default_windows(start, ex_factory, ship), today, rng)
     _assign_inspectors(milestones, factory, turns)
-    created_on = min(start - timedelta(days=rng.randint(14, 35)),
-                     today - timedelta(days=rng.randint(1, 4)))  # fmt: skip
+    created_on = min(
+        start - timedelta(days=rng.randint(14, 35)), today - timedelta(days=rng.randint(1, 4))
+    )
     created_minutes = rng.randint(0, 7 * 60)
     return OrderPlan(
-        buyer=buyer, supplier=supplier_key, factory=factory,
-        qc_lead=QC_LEAD_BY_CATEGORY[category], currency=currency,
-        unit=UNIT_BY_CATEGORY.get(category, QuantityUnit.PIECES), lines=lines,
-        carton_count=cartons, fob_value=fob, production_start=start, ex_factory_date=ex_factory,
-        ship_date=ship, destination_market=market, retailer_compliance=retailer, notes=notes,
-        status=STAGES[stage][4], created_on=created_on, created_minutes=created_minutes,
+        buyer=buyer,
+        supplier=supplier_key,
+        factory=factory,
+        qc_lead=QC_LEAD_BY_CATEGORY[category],
+        currency=currency,
+        unit=UNIT_BY_CATEGORY.get(category, QuantityUnit.PIECES),
+        lines=lines,
+        carton_count=cartons,
+        fob_value=fob,
+        production_start=start,
+        ex_factory_date=ex_factory,
+        ship_date=ship,
+        destination_market=market,
+        retailer_compliance=retailer,
+        notes=notes,
+        status=STAGES[stage][4],
+        created_on=created_on,
+        created_minutes=created_minutes,
         milestones=milestones,
-    )  # fmt: skip
+    )
 
 
 def _plan_dates(stage: str, category: str, today: date, rng: random.Random):
@@ -510,9 +531,10 @@ class _Program:
 
     def manager_of(self, buyer: Organisation) -> User:
         return next(
-            self.people[key] for key, org, role, *_ in PEOPLE
+            self.people[key]
+            for key, org, role, *_ in PEOPLE
             if role == MANAGER and self.orgs[org] == buyer
-        )  # fmt: skip
+        )
 
 
 def load_demo(*, today: date | None = None, seed: int = 2859, stdout=None) -> DemoResult:
@@ -563,9 +585,14 @@ def _email(local: str, org_key: str) -> str:
 def _create_people(program: _Program) -> None:
     for local, org, role, name, phone, tz in PEOPLE:
         program.people[local] = add_member(
-            organisation=program.orgs[org], email=_email(local, org), full_name=name,
-            role=role, password=PASSWORD, timezone=tz or None, phone=phone,
-        )  # fmt: skip
+            organisation=program.orgs[org],
+            email=_email(local, org),
+            full_name=name,
+            role=role,
+            password=PASSWORD,
+            timezone=tz or None,
+            phone=phone,
+        )
 
 
 def _create_staff() -> None:
@@ -582,11 +609,16 @@ def _create_supply_base(program: _Program) -> None:
         program.suppliers[key] = save_supplier(
             by=program.manager_of(orgs[buyer]),
             supplier=Supplier(
-                buyer=orgs[buyer], organisation=org, code=code, name=org.name,
-                country=org.country, contact_name=person.full_name, contact_email=person.email,
+                buyer=orgs[buyer],
+                organisation=org,
+                code=code,
+                name=org.name,
+                country=org.country,
+                contact_name=person.full_name,
+                contact_email=person.email,
                 contact_phone=person.phone,
             ),
-        )  # fmt: skip
+        )
     for row in FACTORIES:
         data = dict(row)
         key, supplier = data.pop("key"), program.suppliers[data.pop("supplier")]
@@ -597,10 +629,14 @@ def _create_supply_base(program: _Program) -> None:
     for buyer, rows in PRODUCTS.items():
         for sku, name, category, markets, regimes, per_carton, _ in rows:
             product = Product(
-                buyer=orgs[buyer], sku=sku, name=name, category=category,
-                target_markets=markets.split(), compliance_regimes=regimes.split(),
+                buyer=orgs[buyer],
+                sku=sku,
+                name=name,
+                category=category,
+                target_markets=markets.split(),
+                compliance_regimes=regimes.split(),
                 description=f"Export carton of {per_carton}.",
-            )  # fmt: skip
+            )
             program.products[sku] = save_product(
                 by=program.manager_of(orgs[buyer]), product=product
             )
@@ -608,15 +644,24 @@ def _create_supply_base(program: _Program) -> None:
 
 def _create_order(program: _Program, plan: OrderPlan) -> PurchaseOrder:
     draft = PODraft(
-        number=plan.number, buyer=program.orgs[plan.buyer], agency=program.orgs[AGENCY_KEY],
-        supplier=program.suppliers[plan.supplier], factory=program.factories[plan.factory],
-        qc_lead=program.people[plan.qc_lead], currency=plan.currency, fob_value=plan.fob_value,
-        unit=plan.unit, carton_count=plan.carton_count, production_start=plan.production_start,
-        ex_factory_date=plan.ex_factory_date, ship_date=plan.ship_date,
+        number=plan.number,
+        buyer=program.orgs[plan.buyer],
+        agency=program.orgs[AGENCY_KEY],
+        supplier=program.suppliers[plan.supplier],
+        factory=program.factories[plan.factory],
+        qc_lead=program.people[plan.qc_lead],
+        currency=plan.currency,
+        fob_value=plan.fob_value,
+        unit=plan.unit,
+        carton_count=plan.carton_count,
+        production_start=plan.production_start,
+        ex_factory_date=plan.ex_factory_date,
+        ship_date=plan.ship_date,
         destination_market=plan.destination_market,
-        retailer_compliance=plan.retailer_compliance, notes=plan.notes,
+        retailer_compliance=plan.retailer_compliance,
+        notes=plan.notes,
         lines=[LineDraft(program.products[sku], qty, variant) for sku, variant, qty in plan.lines],
-    )  # fmt: skip
+    )
     po = create_purchase_order(by=program.people[ENTERED_BY[plan.buyer]], draft=draft)
     milestones = {m.kind: m for m in po.milestones.all()}
     lead = program.people[plan.qc_lead]
@@ -641,16 +686,120 @@ def _run_milestone(program: _Program, milestone: Milestone, step: MilestonePlan,
     booker = lead if step.kind in (MilestoneKind.PSI, MilestoneKind.CLI) else coordinator
     inspector = program.people[step.inspector]
     milestone = update_milestone(
-        by=booker, milestone=milestone,
+        by=booker,
+        milestone=milestone,
         changes={"inspection_date": step.inspection_date, "inspector": inspector, "status": BK},
-    )  # fmt: skip
+    )
     if step.kind in SAMPLED_KINDS:
         # A seed derived from the PO keeps the demo's carton draws reproducible.
         seed = f"demo-{milestone.po.number}-{step.kind}"
         milestone = plan_sampling(by=booker, milestone=milestone, seed=seed)
     actors = {IP: inspector, SU: inspector, PU: lead}
     for status in WORKFLOW[1 : WORKFLOW.index(step.status) + 1]:
-        milestone = transition_milestone(by=actors[status], milestone=milestone, to=status)
+        if status == SU:
+            _carry_out(milestone, inspector, step.inspection_date)
+            milestone = submit_inspection(by=inspector, milestone=milestone)
+        else:
+            milestone = transition_milestone(by=actors[status], milestone=milestone, to=status)
+
+
+# --- what inspectors found ---------------------------------------------------------------------
+# A demo inspection records what a real one would: the checklist (a few optional items failed),
+# the production count, defects per class drawn around the plan's acceptance numbers (so that
+# some lots fail), and at the CLI the container. Each milestone has its own seeded generator.
+
+SHARE_PRODUCED = {MilestoneKind.IPC: 0.06, MilestoneKind.DUPRO: 0.42, MilestoneKind.PSI: 1.0}
+CONTAINER_OWNERS = ["MSKU", "TCNU", "CSQU", "OOLU", "HLXU", "CMAU"]
+
+
+def _carry_out(milestone: Milestone, inspector: User, day: date) -> None:
+    milestone.refresh_from_db()
+    rng = random.Random(f"demo-{milestone.po.number}-{milestone.label}")
+    _answer_checklist(milestone, inspector, rng)
+    if milestone.kind in SHARE_PRODUCED:
+        _count_production(milestone, inspector, day, rng)
+    if milestone.sampling:
+        _find_defects(milestone, inspector, rng)
+    if milestone.kind == MilestoneKind.CLI:
+        _load_container(milestone, inspector, rng)
+
+
+def _answer_checklist(milestone: Milestone, inspector: User, rng: random.Random) -> None:
+    if milestone.checklist is None:
+        return
+    answers = [
+        {
+            "item_code": item["code"],
+            "result": "fail" if not item["mandatory"] and rng.random() < 0.1 else "pass",
+            "value": str(rng.randint(1, 5)) if item["answer"] == "number" else "",
+        }
+        for item in milestone.checklist.items
+    ]
+    answer_checks(by=inspector, milestone=milestone, answers=answers)
+
+
+def _count_production(milestone: Milestone, inspector: User, day: date, rng) -> None:
+    po = milestone.po
+    share = SHARE_PRODUCED[milestone.kind]
+    produced = min(po.quantity, max(1, round(po.quantity * share * rng.uniform(0.85, 1.05))))
+    packed = produced if milestone.kind == MilestoneKind.PSI else round(produced * 0.3)
+    record_production(
+        by=inspector,
+        milestone=milestone,
+        counted_on=max(day, po.production_start or day),
+        produced=produced,
+        finished=packed,
+        packed=packed,
+        reported_produced=round(produced * rng.choice([1.0, 1.0, 1.03, 1.12])),
+        packaging_on_site=milestone.kind != MilestoneKind.DUPRO or rng.random() > 0.25,
+    )
+
+
+def _find_defects(milestone: Milestone, inspector: User, rng: random.Random) -> None:
+    category = milestone.po.lines.order_by("-quantity").first().product.category
+    for class_plan in milestone.sampling["plan"]["classes"]:
+        name = class_plan["defect_class"]
+        if name == "critical":
+            found = 1 if rng.random() < 0.04 else 0
+        else:
+            # Mostly within the acceptance number, now and then just past it.
+            found = rng.randint(0, class_plan["ac"] + (2 if rng.random() < 0.2 else 0))
+        codes = list(
+            DefectCode.objects.filter(agency__isnull=True, category=category, default_class=name)
+        ) or [None]
+        while found > 0:
+            quantity = min(found, rng.randint(1, 3))
+            code = rng.choice(codes)
+            record_defect(
+                by=inspector,
+                milestone=milestone,
+                quantity=quantity,
+                code=code,
+                description="" if code else f"{name} defect",
+                defect_class=name,
+                carton=rng.randint(1, milestone.po.carton_count),
+                systematic=quantity > 2,
+            )
+            found -= quantity
+
+
+def _load_container(milestone: Milestone, inspector: User, rng: random.Random) -> None:
+    owner = rng.choice(CONTAINER_OWNERS)
+    first_ten = f"{owner}{rng.randint(100000, 999999)}"
+    container = f"{first_ten}{container_check_digit(first_ten)}"
+    record_loading(
+        by=inspector,
+        milestone=milestone,
+        container_number=container,
+        seal_number=f"{owner[:2]}{rng.randint(1000000, 9999999)}",
+        load_pattern="Heavy cartons on the floor, SKUs in blocks, door end marked.",
+        loaded={
+            line.pk: max(
+                1, round(milestone.po.carton_count * line.quantity / milestone.po.quantity)
+            )
+            for line in milestone.po.lines.all()
+        },
+    )
 
 
 # --- history -------------------------------------------------------------------------------
@@ -678,8 +827,11 @@ def _backdate_order(program: _Program, po: PurchaseOrder, plan: OrderPlan) -> No
             started = _at(step.inspection_date, 8, 30 + step.arrive_minutes, factory_tz)
             submitted = started + timedelta(minutes=step.work_minutes)
             published = submitted + timedelta(minutes=step.review_minutes)
-            moments = [("started_at", started), ("submitted_at", submitted),
-                       ("published_at", published)]  # fmt: skip
+            moments = [
+                ("started_at", started),
+                ("submitted_at", submitted),
+                ("published_at", published),
+            ]
             stamps = dict(moments[: WORKFLOW.index(step.status)])  # the steps it went through
         elif step.status == CA:
             stamps = {"cancelled_at": _at(step.cancelled_on, 10, 0, agency_tz)}
