@@ -174,3 +174,26 @@ def validate_markets(values) -> None:
 
 def validate_regimes(values) -> None:
     validate_code_list(values, dict(ComplianceRegime.choices), "compliance regimes")
+
+
+# Languages that consumer labels and instructions must carry in a market, where its law fixes
+# them (e.g. Canada's Consumer Packaging and Labelling Act: English and French). For the EU as
+# a bloc it depends on the member state sold in, so a product's packaging spec names them.
+MARKET_LANGUAGES = {
+    "US": ["en"], "GB": ["en"], "IE": ["en"], "AU": ["en"], "NZ": ["en"],
+    "CA": ["en", "fr"], "DE": ["de"], "AT": ["de"], "FR": ["fr"], "ES": ["es"], "IT": ["it"],
+    "NL": ["nl"], "BE": ["nl", "fr", "de"], "PT": ["pt"], "PL": ["pl"], "SE": ["sv"],
+    "DK": ["da"], "FI": ["fi", "sv"], "CH": ["de", "fr", "it"], "JP": ["ja"], "MX": ["es"],
+}  # fmt: skip
+
+LANGUAGE_NAMES = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "nl": "Dutch", "pt": "Portuguese", "pl": "Polish", "sv": "Swedish", "da": "Danish",
+    "fi": "Finnish", "ja": "Japanese",
+}  # fmt: skip
+
+
+def required_languages(market: str, spec_languages: list[str] | None = None) -> list[str]:
+    """The languages labels must carry: the product's spec when it names them, else the
+    market's law."""
+    return list(spec_languages or MARKET_LANGUAGES.get(market, []))

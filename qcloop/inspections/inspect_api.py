@@ -113,6 +113,7 @@ class CartonIn(Strict):
     marks: dict[str, str] = {}
     barcode: str = ""
     country_of_origin: str = ""
+    languages: list[str] = Field([], description='Languages on the labels, e.g. ["en", "fr"]')
     uuid: UUID | None = None
 
 

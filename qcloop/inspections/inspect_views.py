@@ -85,6 +85,12 @@ class CartonForm(forms.Form):
     carton_of = forms.CharField(label="Mark: carton n of N", required=False)
     barcode = forms.CharField(label="Barcode (GTIN)", required=False, max_length=20)
     country_of_origin = forms.CharField(label="Country of origin", required=False, max_length=2)
+    languages = forms.CharField(
+        label="Label languages", required=False, help_text="Codes as printed: en, fr, de"
+    )
+
+    def clean_languages(self) -> list[str]:
+        return [c for c in self.cleaned_data["languages"].replace(";", ",").split(",") if c]
 
 
 class LoadingForm(forms.Form):

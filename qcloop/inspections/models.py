@@ -397,6 +397,7 @@ class CartonCheck(models.Model):
     marks = models.JSONField(default=dict, blank=True)  # order_number, destination, carton_of
     barcode = models.CharField(max_length=14, blank=True)
     country_of_origin = models.CharField(max_length=2, blank=True)
+    languages = models.JSONField(default=list, blank=True)  # on the labels, e.g. ["en", "fr"]
     problems = models.JSONField(default=list, blank=True)
     uuid = models.UUIDField(unique=True, default=uuid.uuid4)
 

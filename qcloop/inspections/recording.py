@@ -451,6 +451,7 @@ def record_carton_check(
     marks: dict | None = None,
     barcode: str = "",
     country_of_origin: str = "",
+    languages: list[str] | None = None,
     uuid=None,
 ) -> CartonCheck:
     """One opened carton against the packaging spec and the PO's shipping marks."""
@@ -489,26 +490,35 @@ def record_carton_check(
             f"Country of origin marked {country_of_origin}; the goods are made in "
             f"{po.factory.country}."
         )
+    languages = sorted({code.strip().lower() for code in (languages or []) if code.strip()})
+    problems += _language_problems(po, spec, languages)
+    recorded = {
+        **measured,
+        "marks": marks,
+        "barcode": barcode,
+        "languages": languages,
+        "country_of_origin": country_of_origin,
+        "problems": problems,
+    }
     check, _ = CartonCheck.objects.update_or_create(
         milestone=milestone,
         carton_number=carton_number,
-        defaults={
-            **measured,
-            "marks": marks,
-            "barcode": barcode,
-            "country_of_origin": country_of_origin,
-            "problems": problems,
-        },
-        create_defaults={
-            **measured,
-            "marks": marks,
-            "barcode": barcode,
-            "country_of_origin": country_of_origin,
-            "problems": problems,
-            "uuid": _uuid(uuid),
-        },
+        defaults=recorded,
+        create_defaults={**recorded, "uuid": _uuid(uuid)},
     )
     return check
+
+
+def _language_problems(po, spec: dict, found: list[str]) -> list[str]:
+    """Labels must speak the destination market's languages (or those the spec names)."""
+    from qcloop.core.reference import LANGUAGE_NAMES, required_languages
+
+    if not found:
+        return []  # not checked on this carton
+    required = required_languages(po.destination_market, spec.get("languages"))
+    missing = [code for code in required if code not in found]
+    names = ", ".join(LANGUAGE_NAMES.get(code, code) for code in missing)
+    return [f"Labels lack {names}, required for {po.destination_market}."] if missing else []
 
 
 def _packaging_spec(po) -> dict:

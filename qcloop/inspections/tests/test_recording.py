@@ -354,3 +354,18 @@ def test_a_class_the_plan_does_not_judge_is_refused(world):
             by=world.inspector, milestone=psi, quantity=1, description="x", defect_class="minor"
         )
     assert list(caught.value.message_dict) == ["defect_class"]
+
+
+def test_labels_must_speak_the_markets_languages(world):
+    from qcloop.orders.models import PurchaseOrder
+
+    PurchaseOrder.objects.filter(pk=world.po.pk).update(destination_market="CA")
+    psi = start(world, "PSI")
+    check = record_carton_check(
+        by=world.inspector, milestone=psi, carton_number=1, languages=["en"]
+    )
+    assert check.problems == ["Labels lack French, required for CA."]
+    check = record_carton_check(
+        by=world.inspector, milestone=psi, carton_number=2, languages=["EN", "fr"]
+    )
+    assert check.problems == []
