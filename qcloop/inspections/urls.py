@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import aql_views, inspect_views, views
+from . import aql_views, checklist_views, inspect_views, views
 
 app_name = "inspections"
 urlpatterns = [
     path("aql/", aql_views.aql_calculator, name="aql"),
+    path("checklists/", checklist_views.checklist_list, name="checklists"),
+    path("checklists/<int:pk>/", checklist_views.checklist_edit, name="checklist_edit"),
     path("milestones/<int:pk>/", views.milestone_detail, name="milestone_detail"),
     path("milestones/<int:pk>/plan/", views.milestone_plan, name="milestone_plan"),
     path("milestones/<int:pk>/sampling/", views.milestone_sampling, name="milestone_sampling"),

@@ -115,6 +115,13 @@ PAGE_ROUTES: dict[str, Probe] = {
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"lot_size": "1000"}
     ),
     "inspections:inspect": Probe("object", kwargs=_milestone),
+    "inspections:checklists": Probe("scoped"),
+    "inspections:checklist_edit": Probe(
+        "object",
+        methods=("GET", "POST"),
+        kwargs=lambda v: {"pk": v.milestones["DUPRO"].checklist.template_id},
+        body=lambda v: {"items": "X | packaging | required | fail | check | hijack"},
+    ),
     "inspections:record_answer": Probe(
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"item_code": "X"}
     ),
