@@ -558,6 +558,16 @@ def judge_inspection(
     checks = list(checks)
     for check in checks:
         _judge_check(check, fails, pends, observations)
+    unanswered = [c.code for c in checks if c.mandatory and c.result is None]
+    if unanswered:
+        # One sentence, not one per item: a fresh checklist would bury everything else.
+        listed = ", ".join(unanswered[:5]) + (
+            f" and {len(unanswered) - 5} more" if len(unanswered) > 5 else ""
+        )
+        pends.append(
+            f"{len(unanswered)} mandatory check{'s' if len(unanswered) > 1 else ''} not answered "
+            f"({listed}): the result is pending."
+        )
     # What decides the outcome comes first; what was fine follows.
     reasons = fails + pends + reasons
     mandatory = [c for c in checks if c.mandatory]
@@ -703,8 +713,8 @@ def _judge_check(check: CheckOutcome, fails, pends, observations) -> None:
             observations.append(f"Optional check {check.label} failed (an observation).")
         return
     if check.result is None:
-        pends.append(f"Mandatory check {check.label} was not answered: the result is pending.")
-    elif check.result == "fail" and check.on_fail == "fail":
+        return  # counted together by judge_inspection
+    if check.result == "fail" and check.on_fail == "fail":
         fails.append(f"Mandatory check {check.label} failed: the inspection fails.")
     elif check.result == "fail":
         pends.append(
