@@ -541,10 +541,17 @@ def test_fail_outranks_pending():
 def test_an_unanswered_mandatory_check_pends():
     result = judge_inspection(NORMAL, {}, [check(result=None), check("PK-2", result="na")])
     assert result.outcome == "pending"
-    assert (
-        "Mandatory check PK-1 “Carton drop test” (Packaging) was not answered: "
-        "the result is pending." in result.reasons
-    )
+    assert "1 mandatory check not answered (PK-1): the result is pending." in result.reasons
+
+
+def test_many_unanswered_checks_make_one_reason():
+    checks = [check(f"PK-{n}", result=None) for n in range(1, 8)]
+    result = judge_inspection(NORMAL, {}, checks)
+    unanswered = [r for r in result.reasons if "not answered" in r]
+    assert unanswered == [
+        "7 mandatory checks not answered (PK-1, PK-2, PK-3, PK-4, PK-5 and 2 more): "
+        "the result is pending."
+    ]
 
 
 def test_an_optional_failed_check_is_an_observation_only():
