@@ -260,15 +260,24 @@ def record_answer(request, pk: int):
     return _back(milestone, "checklist")
 
 
+def _post(request, pk: int, form_name: str, anchor: str, make_form, save):
+    """Bind the section's form, save it through its service, and go back to the section;
+    or show the workspace again with the problems beside the fields (422)."""
+    milestone = _milestone(request, pk)
+    form = make_form(request.POST, milestone)
+    if not form.is_valid():
+        return _refused(request, milestone, ValidationError({}), form, form_name)
+    try:
+        save(milestone, form.cleaned_data, form)
+    except ValidationError as error:
+        return _refused(request, milestone, error, form, form_name)
+    return _back(milestone, anchor)
+
+
 @login_required
 @require_POST
 def record_defect(request, pk: int):
-    milestone = _milestone(request, pk)
-    form = DefectForm(request.POST, milestone=milestone, user=request.user)
-    if not form.is_valid():
-        return _refused(request, milestone, ValidationError({}), form, "defect_form")
-    data = form.cleaned_data
-    try:
+    def save(milestone, data, form):
         recording.record_defect(
             by=request.user,
             milestone=milestone,
@@ -281,9 +290,11 @@ def record_defect(request, pk: int):
             unit_ref=data["unit_ref"],
             systematic=data["systematic"],
         )
-    except ValidationError as error:
-        return _refused(request, milestone, error, form, "defect_form")
-    return _back(milestone, "defects")
+
+    def make(post, milestone):
+        return DefectForm(post, milestone=milestone, user=request.user)
+
+    return _post(request, pk, "defect_form", "defects", make, save)
 
 
 @login_required
@@ -301,12 +312,7 @@ def remove_defect(request, pk: int, defect_pk: int):
 @login_required
 @require_POST
 def record_reading(request, pk: int):
-    milestone = _milestone(request, pk)
-    form = ReadingForm(request.POST, milestone=milestone, user=request.user)
-    if not form.is_valid():
-        return _refused(request, milestone, ValidationError({}), form, "reading_form")
-    data = form.cleaned_data
-    try:
+    def save(milestone, data, form):
         recording.record_reading(
             by=request.user,
             milestone=milestone,
@@ -316,55 +322,51 @@ def record_reading(request, pk: int):
             value=data["value"],
             unit=data["unit"].strip(),
         )
-    except ValidationError as error:
-        return _refused(request, milestone, error, form, "reading_form")
-    return _back(milestone, "measurements")
+
+    def make(post, milestone):
+        return ReadingForm(post, milestone=milestone, user=request.user)
+
+    return _post(request, pk, "reading_form", "measurements", make, save)
 
 
 @login_required
 @require_POST
 def record_production(request, pk: int):
-    milestone = _milestone(request, pk)
-    form = ProductionForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, milestone, ValidationError({}), form, "production_form")
-    try:
-        recording.record_production(by=request.user, milestone=milestone, **form.cleaned_data)
-    except ValidationError as error:
-        return _refused(request, milestone, error, form, "production_form")
-    return _back(milestone, "production")
+    def save(milestone, data, form):
+        recording.record_production(by=request.user, milestone=milestone, **data)
+
+    return _post(
+        request,
+        pk,
+        "production_form",
+        "production",
+        lambda post, milestone: ProductionForm(post),
+        save,
+    )
 
 
 @login_required
 @require_POST
 def record_carton(request, pk: int):
-    milestone = _milestone(request, pk)
-    form = CartonForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, milestone, ValidationError({}), form, "carton_form")
-    data = dict(form.cleaned_data)
-    marks = {key: data.pop(key) for key in ("order_number", "destination", "carton_of")}
-    try:
+    def save(milestone, data, form):
+        data = dict(data)
+        marks = {key: data.pop(key) for key in ("order_number", "destination", "carton_of")}
         recording.record_carton_check(
             by=request.user,
             milestone=milestone,
             marks={k: v for k, v in marks.items() if v},
             **data,
         )
-    except ValidationError as error:
-        return _refused(request, milestone, error, form, "carton_form")
-    return _back(milestone, "packaging")
+
+    return _post(
+        request, pk, "carton_form", "packaging", lambda post, milestone: CartonForm(post), save
+    )
 
 
 @login_required
 @require_POST
 def record_loading(request, pk: int):
-    milestone = _milestone(request, pk)
-    form = LoadingForm(request.POST, milestone=milestone)
-    if not form.is_valid():
-        return _refused(request, milestone, ValidationError({}), form, "loading_form")
-    data = form.cleaned_data
-    try:
+    def save(milestone, data, form):
         recording.record_loading(
             by=request.user,
             milestone=milestone,
@@ -373,9 +375,15 @@ def record_loading(request, pk: int):
             load_pattern=data["load_pattern"],
             loaded=form.loaded(),
         )
-    except ValidationError as error:
-        return _refused(request, milestone, error, form, "loading_form")
-    return _back(milestone, "loading")
+
+    return _post(
+        request,
+        pk,
+        "loading_form",
+        "loading",
+        lambda post, milestone: LoadingForm(post, milestone=milestone),
+        save,
+    )
 
 
 @login_required
