@@ -369,3 +369,26 @@ def test_labels_must_speak_the_markets_languages(world):
         by=world.inspector, milestone=psi, carton_number=2, languages=["EN", "fr"]
     )
     assert check.problems == []
+
+
+def test_the_qc_lead_reviews_the_findings_on_the_milestone_page(world):
+    from django.test import Client
+    from django.urls import reverse
+
+    psi = start(world, "PSI")
+    answer_all(world, psi)
+    count_production(world, psi)
+    record_defect(
+        by=world.inspector,
+        milestone=psi,
+        quantity=2,
+        description="Loose shade",
+        defect_class="major",
+        systematic=True,
+    )
+    submit_inspection(by=world.inspector, milestone=psi)
+    client = Client()
+    client.force_login(world.qc_lead)
+    html = client.get(reverse("inspections:milestone_detail", args=[psi.pk])).content.decode()
+    assert 'id="findings"' in html and "Loose shade" in html and "systematic" in html
+    assert "Approve and publish" in html
