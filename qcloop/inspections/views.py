@@ -137,6 +137,27 @@ def _plan_form(user, milestone: Milestone) -> PlanForm | None:
     )
 
 
+def _findings(milestone: Milestone) -> dict | None:
+    """What was recorded, for the QC lead's review (the milestone is visible, so are they)."""
+    if milestone.status not in {"in_progress", "submitted", "published"}:
+        return None
+    answers = {a.item_code: a for a in milestone.answers.all()}
+    failed = [
+        {**item, "note": answers[item["code"]].note}
+        for item in (milestone.checklist.items if milestone.checklist else [])
+        if item["code"] in answers and answers[item["code"]].result == "fail"
+    ]
+    return {
+        "defects": milestone.defects.select_related("code", "po_line__product"),
+        "failed_checks": failed,
+        "answered": sum(1 for a in answers.values() if a.result),
+        "production": getattr(milestone, "production", None),
+        "cartons": milestone.carton_checks.all(),
+        "loading": getattr(milestone, "loading", None),
+        "readings_out": milestone.readings.filter(in_tolerance=False).count(),
+    }
+
+
 def _switching(user, milestone: Milestone) -> list[dict]:
     from qcloop.inspections.selectors import switching_overview
     from qcloop.inspections.services import stream_category
@@ -166,6 +187,7 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             "switching": _switching(request.user, milestone),
             "can_inspect": milestone.status == "in_progress"
             and may_record(request.user, milestone),
+            "findings": _findings(milestone),
             "sampling_form": sampling_form if can_sample else None,
         },
         status=status,
