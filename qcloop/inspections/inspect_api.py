@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
@@ -189,8 +190,14 @@ WRITE = {200: InspectionOut, **errors(401, 403, 404, 422)}
 
 @router.get("/milestones/{int:milestone_id}/inspection", response=READ)
 def get_inspection(request, milestone_id: int):
-    """Everything recorded so far, and the result as it stands."""
-    return inspection(_milestone(request, milestone_id))
+    """Everything recorded so far, and the result as it stands. Buyers and suppliers see it
+    once the QC lead has published it."""
+    milestone = _milestone(request, milestone_id)
+    membership = request.user.membership
+    agency_side = membership is not None and membership.organisation_id == milestone.po.agency_id
+    if not agency_side and milestone.status != "published":
+        raise Http404
+    return inspection(milestone)
 
 
 @router.post("/milestones/{int:milestone_id}/answers", response=WRITE)

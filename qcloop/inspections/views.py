@@ -137,9 +137,13 @@ def _plan_form(user, milestone: Milestone) -> PlanForm | None:
     )
 
 
-def _findings(milestone: Milestone) -> dict | None:
-    """What was recorded, for the QC lead's review (the milestone is visible, so are they)."""
-    if milestone.status not in {"in_progress", "submitted", "published"}:
+def _findings(user, milestone: Milestone) -> dict | None:
+    """What was recorded: for the agency while it is inspected and reviewed, for the buyer and
+    the supplier once the QC lead has published it."""
+    membership = user.membership
+    published = milestone.status == "published"
+    agency_side = membership is not None and membership.organisation_id == milestone.po.agency_id
+    if not (published or (agency_side and milestone.status in {"in_progress", "submitted"})):
         return None
     answers = {a.item_code: a for a in milestone.answers.all()}
     failed = [
@@ -187,7 +191,7 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             "switching": _switching(request.user, milestone),
             "can_inspect": milestone.status == "in_progress"
             and may_record(request.user, milestone),
-            "findings": _findings(milestone),
+            "findings": _findings(request.user, milestone),
             "sampling_form": sampling_form if can_sample else None,
         },
         status=status,

@@ -154,3 +154,10 @@ def test_a_measurement_chart_is_versioned(world):
         "/api/measurement-charts", {**chart, "points": [{"code": "H"}]}, "application/json"
     )
     assert bad.status_code == 422
+
+
+def test_buyers_read_an_inspection_only_once_published(world):
+    psi = started_psi(world)
+    buyer = client_for(world.user(Role.BUYER_MANAGER))
+    assert buyer.get(f"/api/milestones/{psi.pk}/inspection").status_code == 404
+    assert client_for(world.qc_lead).get(f"/api/milestones/{psi.pk}/inspection").status_code == 200

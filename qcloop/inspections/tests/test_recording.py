@@ -392,3 +392,28 @@ def test_the_qc_lead_reviews_the_findings_on_the_milestone_page(world):
     html = client.get(reverse("inspections:milestone_detail", args=[psi.pk])).content.decode()
     assert 'id="findings"' in html and "Loose shade" in html and "systematic" in html
     assert "Approve and publish" in html
+
+
+def test_buyers_and_suppliers_see_findings_only_once_published(world):
+    from django.test import Client
+    from django.urls import reverse
+
+    from qcloop.accounts.models import Role
+
+    psi = start(world, "PSI")
+    answer_all(world, psi)
+    count_production(world, psi)
+    record_defect(
+        by=world.inspector, milestone=psi, quantity=1, description="Bent clip", defect_class="minor"
+    )
+    submit_inspection(by=world.inspector, milestone=psi)
+    url = reverse("inspections:milestone_detail", args=[psi.pk])
+    for role in (Role.BUYER_MANAGER, Role.SUPPLIER_USER):
+        client = Client()
+        client.force_login(world.user(role))
+        assert "Bent clip" not in client.get(url).content.decode()
+    transition_milestone(by=world.qc_lead, milestone=psi, to="published")
+    for role in (Role.BUYER_MANAGER, Role.SUPPLIER_USER):
+        client = Client()
+        client.force_login(world.user(role))
+        assert "Bent clip" in client.get(url).content.decode()
