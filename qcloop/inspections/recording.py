@@ -46,7 +46,9 @@ def may_record(user: User, milestone: Milestone) -> bool:
 
 def _open_for_recording(by: User, milestone: Milestone) -> Milestone:
     milestone = (
-        Milestone.objects.select_for_update().select_related("po", "checklist").get(pk=milestone.pk)
+        Milestone.objects.select_for_update(of=("self",))
+        .select_related("po", "checklist")
+        .get(pk=milestone.pk)
     )
     if not may_record(by, milestone):
         raise PermissionDenied("Only the assigned inspector and the PO's QC lead record findings.")

@@ -109,7 +109,9 @@ PLANNING_FIELDS = {"window_start", "window_end", "inspection_date", "inspector"}
 def update_milestone(*, by: User, milestone: Milestone, changes: dict) -> Milestone:
     """Re-plan a milestone: its window, inspection date or inspector; and, through `status`,
     move it along its workflow."""
-    milestone = Milestone.objects.select_for_update().select_related("po").get(pk=milestone.pk)
+    milestone = (
+        Milestone.objects.select_for_update(of=("self",)).select_related("po").get(pk=milestone.pk)
+    )
     status = changes.pop("status", None)
     unknown = set(changes) - PLANNING_FIELDS
     if unknown:
@@ -135,7 +137,9 @@ def update_milestone(*, by: User, milestone: Milestone, changes: dict) -> Milest
 @transaction.atomic
 def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Milestone:
     """Move a milestone along planned -> booked -> in progress -> submitted -> published."""
-    milestone = Milestone.objects.select_for_update().select_related("po").get(pk=milestone.pk)
+    milestone = (
+        Milestone.objects.select_for_update(of=("self",)).select_related("po").get(pk=milestone.pk)
+    )
     if to not in S.values:
         raise ValidationError(
             {"status": f"Unknown status {to!r}: use one of {', '.join(S.values)}."}
@@ -229,7 +233,9 @@ def plan_sampling(
     changing it then would let anyone pick convenient cartons."""
     from qcloop import sampling
 
-    milestone = Milestone.objects.select_for_update().select_related("po").get(pk=milestone.pk)
+    milestone = (
+        Milestone.objects.select_for_update(of=("self",)).select_related("po").get(pk=milestone.pk)
+    )
     if not may_plan_sampling(by, milestone):
         raise PermissionDenied("Only the agency's planners and the inspector plan the sampling.")
     if milestone.status not in {S.PLANNED, S.BOOKED}:
