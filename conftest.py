@@ -9,8 +9,15 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    import tempfile
+
+    # Uploaded files of the test run go to a folder of their own, never the data dir.
+    media = tempfile.mkdtemp(prefix="qcloop-test-media-")
     settings.STORAGES = {
-        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 

@@ -13,6 +13,8 @@ from .models import (
     MeasurementChart,
     MeasurementReading,
     Milestone,
+    Photo,
+    PhotoAttachment,
     ProductionStatus,
     SwitchingStream,
 )
@@ -85,3 +87,17 @@ admin.site.register(
         LoadedCartons,
     ]
 )
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ["sha256", "format", "width", "height", "taken_at", "camera", "software"]
+    search_fields = ["sha256", "camera"]
+    readonly_fields = [f.name for f in Photo._meta.fields]
+
+
+@admin.register(PhotoAttachment)
+class PhotoAttachmentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "milestone", "status", "uploaded_at", "reviewed_by"]
+    list_filter = ["status"]
+    raw_id_fields = ["milestone", "photo", "defect", "reading", "uploaded_by", "reviewed_by"]

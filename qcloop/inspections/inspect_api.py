@@ -5,13 +5,13 @@ Writes go through `qcloop.inspections.recording` and `.library`; every object in
 payload is looked up through the tenancy gate. Records accept a client-made `uuid`, so a
 retried request is never a duplicate."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
 from qcloop.accounts.api import PayloadIds, errors
@@ -26,6 +26,7 @@ from .models import (
     DefectCode,
     MeasurementChart,
     Milestone,
+    PhotoAttachment,
 )
 
 router = Router(tags=["inspections"])
@@ -400,3 +401,95 @@ def post_chart(request, payload: ChartIn):
         defect_class=payload.defect_class,
     )
     return Status(201, chart)
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+class PhotoOut(Schema):
+    id: int
+    uuid: UUID
+    status: str
+    error: str
+    caption: str
+    finding: str
+    defect: int | None = Field(None, alias="defect_id")
+    item_code: str
+    loading_step: str
+    sha256: str | None = None
+    taken_at: datetime | None = None
+    flags: list[dict]
+    justification: str
+    thumbnail_url: str | None = None
+    rendition_url: str | None = None
+
+    @staticmethod
+    def resolve_sha256(attachment):
+        return attachment.photo.sha256 if attachment.photo else None
+
+    @staticmethod
+    def resolve_taken_at(attachment):
+        return attachment.photo.taken_at if attachment.photo else None
+
+    @staticmethod
+    def resolve_thumbnail_url(attachment):
+        return _file_url(attachment, "thumbnail")
+
+    @staticmethod
+    def resolve_rendition_url(attachment):
+        return _file_url(attachment, "rendition")
+
+
+def _file_url(attachment, kind: str) -> str | None:
+    from django.urls import reverse
+
+    if attachment.status != "ready":
+        return None
+    return reverse("inspections:photo_file", args=[attachment.pk, kind])
+
+
+@router.get(
+    "/milestones/{int:milestone_id}/photos", response={200: list[PhotoOut], **errors(401, 404)}
+)
+def list_photos(request, milestone_id: int):
+    milestone = _milestone(request, milestone_id)
+    return (
+        for_user(PhotoAttachment, request.user).filter(milestone=milestone).select_related("photo")
+    )
+
+
+@router.post(
+    "/milestones/{int:milestone_id}/photos",
+    response={202: PhotoOut, **errors(401, 403, 404, 422)},
+)
+def post_photo(
+    request,
+    milestone_id: int,
+    file: File[UploadedFile],
+    caption: Form[str] = "",
+    defect: Form[int | None] = None,
+    item_code: Form[str] = "",
+    loading_step: Form[str] = "",
+    uuid: Form[UUID | None] = None,
+):
+    """Upload one photo (multipart). Answered at once (202); the worker processes it, and its
+    status, flags and file URLs follow in GET .../photos. A retry with the same uuid is the
+    same photo."""
+    from . import photos
+
+    milestone = _milestone(request, milestone_id)
+    ids = PayloadIds(request.user)
+    linked = ids.pick(Defect, defect, "defect") if defect else None
+    ids.check()
+    attachment = photos.upload_photo(
+        by=request.user,
+        milestone=milestone,
+        data=file,
+        name=file.name,
+        caption=caption,
+        defect=linked,
+        item_code=item_code,
+        loading_step=loading_step,
+        uuid=uuid,
+    )
+    return Status(202, attachment)

@@ -439,3 +439,98 @@ class LoadedCartons(models.Model):
 
     def __str__(self):
         return f"{self.cartons} cartons"
+
+
+# --- photo evidence ---------------------------------------------------------------------------
+
+
+class Photo(models.Model):
+    """The bytes of one photo and what they tell, stored once by their SHA-256: the same file
+    uploaded twice, to one inspection or to two, is one photo."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    original = models.CharField(max_length=200)  # storage names
+    rendition = models.CharField(max_length=200)
+    thumbnail = models.CharField(max_length=200)
+    format = models.CharField(max_length=8)
+    size_bytes = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    has_exif = models.BooleanField(default=False)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at_has_offset = models.BooleanField(default=False)
+    latitude = models.DecimalField(max_digits=10, decimal_places=7, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=10, decimal_places=7, null=True, blank=True)
+    camera = models.CharField(max_length=120, blank=True)
+    software = models.CharField(max_length=120, blank=True)
+    exif = models.JSONField(default=dict, blank=True)  # the facts as read, for the record
+    phash = models.BigIntegerField(db_index=True)  # 64-bit perceptual hash, stored signed
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.sha256[:12]
+
+
+class AttachmentStatus(models.TextChoices):
+    PENDING = "pending", "Processing"
+    READY = "ready", "Ready"
+    REJECTED = "rejected", "Rejected"
+
+
+class PhotoAttachment(models.Model):
+    """A photo used as evidence at one milestone, with what it shows (a defect, a checklist
+    item, a measurement, the loading) and the integrity flags of that use."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="photos")
+    photo = models.ForeignKey(
+        Photo, on_delete=models.PROTECT, null=True, blank=True, related_name="uses"
+    )
+    status = models.CharField(
+        max_length=10, choices=AttachmentStatus.choices, default=AttachmentStatus.PENDING
+    )
+    error = models.TextField(blank=True)
+    staged = models.CharField(max_length=200, blank=True)  # the upload, until processed
+    original_name = models.CharField(max_length=200, blank=True)
+    caption = models.CharField(max_length=300, blank=True)
+    defect = models.ForeignKey(
+        Defect, on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+    )
+    item_code = models.CharField(max_length=40, blank=True)
+    reading = models.ForeignKey(
+        MeasurementReading, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    loading_step = models.CharField(max_length=60, blank=True)
+    flags = models.JSONField(default=list, blank=True)  # [{kind, message}]
+    justification = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["milestone", "uploaded_at", "id"]
+        indexes = [models.Index(fields=["milestone", "status"])]
+
+    def __str__(self):
+        return self.caption or self.original_name or f"photo {self.pk}"
+
+    @property
+    def finding(self) -> str:
+        if self.defect_id:
+            return "defect"
+        if self.item_code:
+            return "checklist"
+        if self.reading_id:
+            return "measurement"
+        if self.loading_step:
+            return "loading"
+        return "general"

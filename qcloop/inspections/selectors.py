@@ -20,6 +20,8 @@ from .models import (
     MeasurementChart,
     MeasurementReading,
     Milestone,
+    Photo,
+    PhotoAttachment,
     ProductionStatus,
     SwitchingStream,
 )
@@ -126,3 +128,19 @@ def measurement_charts(user) -> QuerySet:
     from qcloop.orders.models import Product
 
     return MeasurementChart.objects.filter(product__in=for_user(Product, user).values("pk"))
+
+
+@gate(PhotoAttachment)
+def photo_attachments(user) -> QuerySet:
+    """The agency sees its inspections' photos as they come in; the buyer and the supplier see
+    them once the milestone is published."""
+    membership = user.membership
+    visible = PhotoAttachment.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
+    if membership is not None and membership.is_agency:
+        return visible
+    return visible.filter(milestone__status="published")
+
+
+@gate(Photo)
+def photos(user) -> QuerySet:
+    return Photo.objects.filter(pk__in=for_user(PhotoAttachment, user).values("photo"))

@@ -33,3 +33,11 @@ def notify_inspector_booked(milestone_id: int) -> bool:
         recipient_list=[milestone.inspector.email],
     )
     return True
+
+
+@task()
+def ingest_photo(attachment_id: int) -> str:
+    """Decode, store and check one uploaded photo (see qcloop.inspections.photos)."""
+    from .photos import ingest
+
+    return ingest(attachment_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aql_views, checklist_views, inspect_views, views
+from . import aql_views, checklist_views, inspect_views, photo_views, views
 
 app_name = "inspections"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
         "milestones/<int:pk>/transition/", views.milestone_transition, name="milestone_transition"
     ),
     path("milestones/<int:pk>/inspect/", inspect_views.inspect, name="inspect"),
+    path("milestones/<int:pk>/photos/", photo_views.milestone_photos, name="milestone_photos"),
+    path("milestones/<int:pk>/photos/upload/", photo_views.upload, name="upload_photos"),
+    path("pos/<int:pk>/photos/", photo_views.po_photos, name="po_photos"),
+    path("photos/<int:pk>/review/", photo_views.review, name="review_photo"),
+    path("photos/<int:pk>/<str:kind>/", photo_views.photo_file, name="photo_file"),
     path("milestones/<int:pk>/inspect/answer/", inspect_views.record_answer, name="record_answer"),
     path("milestones/<int:pk>/inspect/defects/", inspect_views.record_defect, name="record_defect"),
     path(

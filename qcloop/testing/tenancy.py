@@ -41,6 +41,7 @@ class Probe:
     query: Callable[["Victim"], str] | None = None
     body: Callable[["Victim"], dict] | None = None
     insider: str = Role.COORDINATOR  # the victim's user entitled to the route
+    multipart: bool = False  # the body is a form with files, not JSON
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Victim:
     token_id: int
     defect_id: int
     defect_code_id: int
+    photo_id: int
     markers: list[str] = field(default_factory=list)
 
     def __getattr__(self, name):
@@ -116,6 +118,18 @@ PAGE_ROUTES: dict[str, Probe] = {
     ),
     "inspections:inspect": Probe("object", kwargs=_milestone),
     "inspections:checklists": Probe("scoped"),
+    "inspections:milestone_photos": Probe("object", kwargs=_milestone),
+    "inspections:upload_photos": Probe("object", methods=("POST",), kwargs=_milestone),
+    "inspections:po_photos": Probe("object", kwargs=_po),
+    "inspections:photo_file": Probe(
+        "object", kwargs=lambda v: {"pk": v.photo_id, "kind": "thumbnail"}
+    ),
+    "inspections:review_photo": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=lambda v: {"pk": v.photo_id},
+        body=lambda v: {"justification": "hijack"},
+    ),
     "inspections:checklist_edit": Probe(
         "object",
         methods=("GET", "POST"),
@@ -322,6 +336,14 @@ API_ROUTES: dict[str, Probe] = {
     "POST /api/milestones/{milestone_id}/submit": Probe(
         "object", kwargs=_dupro_id, insider=Role.INSPECTOR
     ),
+    "GET /api/milestones/{milestone_id}/photos": Probe("object", kwargs=_dupro_id),
+    "POST /api/milestones/{milestone_id}/photos": Probe(
+        "object",
+        kwargs=_dupro_id,
+        insider=Role.INSPECTOR,
+        multipart=True,
+        body=lambda v: {"file": tiny_jpeg(), "caption": "hijack"},
+    ),
     "GET /api/defect-codes": Probe("scoped"),
     "PUT /api/defect-overrides": Probe(
         "create",
@@ -432,6 +454,7 @@ def prepare_victim(world: World) -> Victim:
         token_id=token.pk,
         defect_id=_victim_defect(world).pk,
         defect_code_id=code.pk,
+        photo_id=_victim_photo(world).pk,
         markers=markers,
     )
 
@@ -457,6 +480,39 @@ def _victim_defect(world: World):
         description="Scratch on base",
         defect_class="minor",
     )
+
+
+def tiny_jpeg():
+    """A small real JPEG upload."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 140, 200)).save(buffer, "JPEG")
+    return SimpleUploadedFile("tiny.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _victim_photo(world: World):
+    """A processed photo on the victim's DUPRO (a small JPEG made here, with EXIF)."""
+    import io
+
+    from PIL import Image
+
+    from qcloop.inspections.photos import ingest, upload_photo
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 120, 60)).save(buffer, "JPEG")
+    attachment = upload_photo(
+        by=world.inspector,
+        milestone=world.milestones["DUPRO"],
+        data=buffer.getvalue(),
+        name="victim.jpg",
+        caption="Victim photo",
+    )
+    ingest(attachment.pk)
+    return attachment
 
 
 def outsiders(victim: World, stranger: World) -> dict[str, User]:

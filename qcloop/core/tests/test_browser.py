@@ -245,3 +245,45 @@ def test_an_inspector_runs_a_dupro_a_psi_and_a_cli_in_the_browser(browser, live_
             "status", flat=True
         )
     ) == {"submitted"}
+
+
+def test_photos_upload_and_show_their_flags(page, live_world, screenshot):
+    from pathlib import Path
+
+    from qcloop.inspections.models import PhotoAttachment
+    from qcloop.inspections.photos import ingest
+    from qcloop.inspections.services import transition_milestone, update_milestone
+
+    shared = Path(__file__).resolve().parents[3].parent / "shared" / "photos"
+    if not shared.is_dir():
+        pytest.skip("the shared photos are not beside the repository")
+    psi = live_world.milestones["PSI"]
+    update_milestone(
+        by=live_world.qc_lead,
+        milestone=psi,
+        changes={
+            "inspection_date": psi.window_start,
+            "inspector": live_world.inspector,
+            "status": "booked",
+        },
+    )
+    transition_milestone(by=live_world.inspector, milestone=psi, to="in_progress")
+    sign_in(page, live_world.inspector)
+    page.goto(f"/milestones/{psi.pk}/photos/")
+    page.set_input_files(
+        "#id_files", [str(shared / "jpg/gps/DSCN0010.jpg"), str(shared / "jpg/Canon_40D.jpg")]
+    )
+    page.fill("#id_caption", "Carton markings")
+    page.click("text=Upload photos")
+    page.wait_for_selector("text=2 photo(s) received")
+    for attachment in PhotoAttachment.objects.filter(milestone=psi):
+        ingest(attachment.pk)  # the worker's job
+    page.reload()
+    page.wait_for_selector(".photo img")
+    assert page.locator(".photo img").count() == 2
+    assert "km from the factory" in page.inner_text(".gallery")
+    loaded = page.evaluate(
+        "[...document.querySelectorAll('.photo img')].every(i => i.naturalWidth > 0)"
+    )
+    assert loaded
+    screenshot("photo-gallery")

@@ -76,10 +76,12 @@ def page_request(client, method, url, body):
     return client.post(url, body or {}) if method == "POST" else client.get(url)
 
 
-def api_request(client, method, url, body, token):
+def api_request(client, method, url, body, token, multipart=False):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     if method == "GET":
         return client.get(url, **headers)
+    if multipart:
+        return client.post(url, body, **headers)
     payload = json.dumps(body if body is not None else {})
     return client.generic(method, url, payload, "application/json", **headers)
 
@@ -160,7 +162,9 @@ def test_api_operation_leaks_nothing(scene, operation):
     before, before_counts = fingerprint(victim), counts()
     for who, user in people.items():
         _, token = create_api_token(user=user, name="harness")
-        response = api_request(Client(), method, url, body, token)
+        if probe.multipart:
+            body = probe.body(victim)  # a fresh file for every request
+        response = api_request(Client(), method, url, body, token, probe.multipart)
         where = f"{operation} as {who}"
         assert response.status_code < 500, where
         if probe.kind == "object":
@@ -173,7 +177,9 @@ def test_api_operation_leaks_nothing(scene, operation):
     assert fingerprint(victim) == before and counts() == before_counts
     if probe.kind in {"object", "create"}:
         _, token = create_api_token(user=victim.user(probe.insider), name="insider")
-        response = api_request(Client(), method, url, body, token)
+        if probe.multipart:
+            body = probe.body(victim)
+        response = api_request(Client(), method, url, body, token, probe.multipart)
         assert response.status_code not in (404, 500) and response.status_code < 500, (
             f"{operation} as the victim's {probe.insider} answered {response.status_code} "
             f"{response.content[:300]!r}: the probe is not aimed at a real object"
