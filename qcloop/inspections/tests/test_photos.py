@@ -200,3 +200,50 @@ def test_the_qc_lead_reviews_a_flag(world):
     )
     flagged.refresh_from_db()
     assert flagged.reviewed_by == world.qc_lead
+
+
+HOSTILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "photos"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("bomb-30000x30000.png", "pixels"),
+        ("truncated.jpg", ""),
+        ("invoice-not-a-photo.jpg", "PDF"),
+    ],
+)
+def test_hostile_files_are_rejected_and_nothing_else_changes(world, name, reason):
+    psi = started(world)
+    before = psi.defects.count(), psi.answers.count()
+    attachment = upload_photo(
+        by=world.inspector, milestone=psi, data=(HOSTILE / name).read_bytes(), name=name
+    )
+    ingest(attachment.pk)
+    attachment.refresh_from_db()
+    assert attachment.status == AttachmentStatus.REJECTED
+    assert reason in attachment.error
+    assert Photo.objects.count() == 0 and (psi.defects.count(), psi.answers.count()) == before
+
+
+def test_an_empty_upload_is_refused(world):
+    with pytest.raises(ValidationError, match="empty"):
+        upload_photo(
+            by=world.inspector,
+            milestone=started(world),
+            data=(HOSTILE / "empty.jpg").read_bytes(),
+            name="empty.jpg",
+        )
+
+
+def test_absurd_exif_is_stored_with_flags(world):
+    attachment = upload_photo(
+        by=world.inspector,
+        milestone=started(world),
+        data=(HOSTILE / "absurd-exif.jpg").read_bytes(),
+        name="a.jpg",
+    )
+    ingest(attachment.pk)
+    attachment.refresh_from_db()
+    assert attachment.status == AttachmentStatus.READY
+    assert {"absurd_exif", "edited"} <= kinds(attachment)
