@@ -30,6 +30,7 @@ from qcloop.accounts.services import add_member, create_organisation, engage_age
 from qcloop.core.reference import ProductCategory, QuantityUnit
 from qcloop.inspections.models import MILESTONE_ORDER, DefectCode, Milestone, MilestoneKind
 from qcloop.inspections.models import MilestoneStatus as MS
+from qcloop.inspections.photos import ingest, upload_photo
 from qcloop.inspections.planning import default_windows
 from qcloop.inspections.recording import (
     answer_checks,
@@ -552,6 +553,7 @@ def load_demo(*, today: date | None = None, seed: int = 2859, stdout=None) -> De
 
 
 def _load(today: date, seed: int) -> None:
+    _RECYCLED.clear()  # the recycled photo is per load
     taken = list(Organisation.objects.filter(slug__in=DEMO_SLUGS).values_list("name", flat=True))
     if taken:
         raise ValidationError(
@@ -722,6 +724,70 @@ def _carry_out(milestone: Milestone, inspector: User, day: date) -> None:
         _find_defects(milestone, inspector, rng)
     if milestone.kind == MilestoneKind.CLI:
         _load_container(milestone, inspector, rng)
+    if milestone.kind in (MilestoneKind.PSI, MilestoneKind.CLI):
+        _take_photos(milestone, inspector, day, rng)
+
+
+# Photos: seeded noise images (distinct to the perceptual hash) carrying EXIF that places
+# them at the factory on the inspection day. The first PSI photo is recycled onto the next
+# PO's PSI, and one CLI photo was taken 1,200 km away, so the integrity checks have something
+# to show.
+_RECYCLED: dict[str, bytes] = {}
+
+
+def _take_photos(milestone: Milestone, inspector: User, day: date, rng: random.Random) -> None:
+    factory = milestone.po.factory
+    shots = [("Cartons opened for the sample", 0.0), ("Shipping marks, carton 1", 0.0)]
+    if milestone.kind == MilestoneKind.CLI and rng.random() < 0.5:
+        shots.append(("Container seal", 11.0))  # degrees north: far from any demo factory
+    for caption, shift in shots:
+        data = _demo_photo(
+            rng, day, float(factory.latitude) + shift, float(factory.longitude), factory.timezone
+        )
+        _upload(milestone, inspector, data, caption)
+    if milestone.kind == MilestoneKind.PSI:
+        if "psi" in _RECYCLED:
+            _upload(milestone, inspector, _RECYCLED.pop("psi"), "Product close-up")
+        else:
+            _RECYCLED["psi"] = data
+
+
+def _upload(milestone: Milestone, inspector: User, data: bytes, caption: str) -> None:
+    attachment = upload_photo(
+        by=inspector,
+        milestone=milestone,
+        data=data,
+        name=f"IMG_{milestone.pk:04d}.jpg",
+        caption=caption,
+    )
+    ingest(attachment.pk)  # at once: the demo should not wait for the worker
+
+
+def _demo_photo(rng: random.Random, day: date, lat: float, lon: float, tz: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    noise = bytes(rng.getrandbits(8) for _ in range(48 * 36 * 3))
+    image = Image.frombytes("RGB", (48, 36), noise).resize((960, 720), Image.Resampling.BICUBIC)
+    taken = datetime.combine(day, time(10, rng.randint(0, 59)), tzinfo=ZoneInfo(tz))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Apple", "iPhone 13"
+    details = exif.get_ifd(0x8769)
+    details[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    details[0x9011] = taken.strftime("%z")[:3] + ":" + taken.strftime("%z")[3:]
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = ("N" if lat >= 0 else "S"), _dms(abs(lat))
+    gps[3], gps[4] = ("E" if lon >= 0 else "W"), _dms(abs(lon))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    whole = int(degrees)
+    minutes = (degrees - whole) * 60
+    return (float(whole), float(int(minutes)), round((minutes - int(minutes)) * 60, 2))
 
 
 def _answer_checklist(milestone: Milestone, inspector: User, rng: random.Random) -> None:
