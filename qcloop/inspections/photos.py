@@ -7,7 +7,7 @@ from another inspection, not edited. A file that is not a usable photo is reject
 reason, and nothing else of the inspection changes."""
 
 import uuid as uuid_module
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -199,7 +199,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     # reads it in the factory's zone. Storing it needs some zone: UTC keeps the wall clock.
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _coordinate(value) -> Decimal | None:
