@@ -215,12 +215,11 @@ def post_answers(request, milestone_id: int, payload: list[AnswerIn]):
 )
 def post_defect(request, milestone_id: int, payload: DefectIn):
     milestone = _milestone(request, milestone_id)
-    data = payload.model_dump()
+    data = payload.model_dump(exclude={"code", "po_line"})
     ids = PayloadIds(request.user)
-    code = ids.pick(DefectCode, data.pop("code"), "code") if payload.code else None
-    po_line = ids.pick(POLine, data.pop("po_line"), "po_line") if payload.po_line else None
+    code = ids.pick(DefectCode, payload.code, "code") if payload.code else None
+    po_line = ids.pick(POLine, payload.po_line, "po_line") if payload.po_line else None
     ids.check()
-    data.pop("code", None), data.pop("po_line", None)
     defect = recording.record_defect(
         by=request.user, milestone=milestone, code=code, po_line=po_line, **data
     )
