@@ -154,3 +154,25 @@ def build_world(tag: str) -> World:
     return World(
         tag, buyer, agency, supplier_org, users, supplier, factory, product, po, milestones
     )
+
+
+def start_inspection(world: World, kind: str, plan_sample: bool = True, **sampling):
+    """Book the world's milestone for its window's first day with the world's inspector, plan
+    its sample (DUPRO and PSI; 3000 units: code K, 125 units) and start it as the inspector."""
+    from qcloop.inspections.services import plan_sampling, transition_milestone, update_milestone
+
+    milestone = world.milestones[kind]
+    update_milestone(
+        by=world.qc_lead,
+        milestone=milestone,
+        changes={
+            "inspection_date": milestone.window_start,
+            "inspector": world.inspector,
+            "status": "booked",
+        },
+    )
+    if plan_sample and kind in {"DUPRO", "PSI"}:
+        plan_sampling(by=world.qc_lead, milestone=milestone, seed="t", **sampling)
+    transition_milestone(by=world.inspector, milestone=milestone, to="in_progress")
+    milestone.refresh_from_db()
+    return milestone

@@ -14,6 +14,7 @@ from qcloop.accounts.models import Role
 from qcloop.inspections.models import AttachmentStatus, Photo, PhotoAttachment
 from qcloop.inspections.photos import ingest, review_flags, upload_photo
 from qcloop.inspections.services import transition_milestone, update_milestone
+from qcloop.testing import start_inspection
 
 PHOTOS = Path(__file__).resolve().parents[3].parent / "shared" / "photos"
 pytestmark = pytest.mark.django_db
@@ -39,19 +40,7 @@ def media(settings, tmp_path):
 
 
 def started(world, kind="PSI"):
-    milestone = world.milestones[kind]
-    update_milestone(
-        by=world.qc_lead,
-        milestone=milestone,
-        changes={
-            "inspection_date": milestone.window_start,
-            "inspector": world.inspector,
-            "status": "booked",
-        },
-    )
-    transition_milestone(by=world.inspector, milestone=milestone, to="in_progress")
-    milestone.refresh_from_db()
-    return milestone
+    return start_inspection(world, kind, plan_sample=False)
 
 
 def uploaded(world, milestone, relative: str, **links) -> PhotoAttachment:

@@ -23,28 +23,14 @@ from qcloop.inspections.recording import (
     record_reading,
     submit_inspection,
 )
-from qcloop.inspections.services import plan_sampling, transition_milestone, update_milestone
+from qcloop.inspections.services import transition_milestone
+from qcloop.testing import start_inspection
 
 pytestmark = pytest.mark.django_db
 
 
 def start(world, kind: str, **sampling):
-    """Book, plan the sample (3000 units: K, 125) and start the milestone as the inspector."""
-    milestone = world.milestones[kind]
-    update_milestone(
-        by=world.qc_lead,
-        milestone=milestone,
-        changes={
-            "inspection_date": milestone.window_start,
-            "inspector": world.inspector,
-            "status": "booked",
-        },
-    )
-    if sampling is not None and kind in {"DUPRO", "PSI"}:
-        plan_sampling(by=world.qc_lead, milestone=milestone, seed="t", **sampling)
-    transition_milestone(by=world.inspector, milestone=milestone, to="in_progress")
-    milestone.refresh_from_db()
-    return milestone
+    return start_inspection(world, kind, **sampling)
 
 
 def answer_all(world, milestone, result="pass"):
