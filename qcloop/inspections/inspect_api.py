@@ -25,6 +25,7 @@ from .models import (
     Defect,
     DefectCode,
     MeasurementChart,
+    MeasurementReading,
     Milestone,
     PhotoAttachment,
 )
@@ -467,6 +468,7 @@ def post_photo(
     file: File[UploadedFile],
     caption: Form[str] = "",
     defect: Form[int | None] = None,
+    reading: Form[int | None] = None,
     item_code: Form[str] = "",
     loading_step: Form[str] = "",
     uuid: Form[UUID | None] = None,
@@ -479,6 +481,7 @@ def post_photo(
     milestone = _milestone(request, milestone_id)
     ids = PayloadIds(request.user)
     linked = ids.pick(Defect, defect, "defect") if defect else None
+    measured = ids.pick(MeasurementReading, reading, "reading") if reading else None
     ids.check()
     attachment = photos.upload_photo(
         by=request.user,
@@ -487,6 +490,7 @@ def post_photo(
         name=file.name,
         caption=caption,
         defect=linked,
+        reading=measured,
         item_code=item_code,
         loading_step=loading_step,
         uuid=uuid,

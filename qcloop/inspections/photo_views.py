@@ -15,7 +15,7 @@ from qcloop.core.tenancy import for_user, get_for_user
 from qcloop.orders.models import PurchaseOrder
 
 from . import imaging, photos
-from .models import AttachmentStatus, Defect, Milestone, PhotoAttachment
+from .models import AttachmentStatus, Defect, MeasurementReading, Milestone, PhotoAttachment
 
 FINDINGS = [
     ("defect", "Defects"),
@@ -57,11 +57,15 @@ class UploadForm(forms.Form):
     caption = forms.CharField(max_length=300, required=False)
     defect = forms.ModelChoiceField(queryset=Defect.objects.none(), required=False)
     item_code = forms.CharField(label="Checklist item", max_length=40, required=False)
+    reading = forms.ModelChoiceField(
+        label="Measurement", queryset=MeasurementReading.objects.none(), required=False
+    )
     loading_step = forms.CharField(label="Loading step", max_length=60, required=False)
 
     def __init__(self, *args, milestone: Milestone, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["defect"].queryset = milestone.defects.all()
+        self.fields["reading"].queryset = milestone.readings.all()
 
 
 def _hard(flags: list[dict]) -> list[dict]:
@@ -145,6 +149,7 @@ def upload(request, pk: int):
                 caption=data["caption"],
                 defect=data["defect"],
                 item_code=data["item_code"],
+                reading=data["reading"],
                 loading_step=data["loading_step"],
             )
             added += 1

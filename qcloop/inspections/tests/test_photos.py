@@ -236,3 +236,41 @@ def test_absurd_exif_is_stored_with_flags(world):
     attachment.refresh_from_db()
     assert attachment.status == AttachmentStatus.READY
     assert {"absurd_exif", "edited"} <= kinds(attachment)
+
+
+def test_a_photo_is_linked_to_a_measurement_through_the_api(world):
+    from decimal import Decimal
+
+    from qcloop.accounts.services import create_api_token
+    from qcloop.inspections.models import MeasurementChart
+    from qcloop.inspections.recording import record_reading
+
+    psi = started(world)
+    chart = MeasurementChart.objects.create(
+        product=world.product,
+        points=[
+            {"code": "H", "name": "Height", "spec": "45", "minus": "0.5", "plus": "1", "unit": "cm"}
+        ],
+    )
+    reading = record_reading(
+        by=world.inspector,
+        milestone=psi,
+        chart=chart,
+        sample_unit=1,
+        point_code="H",
+        value=Decimal("47"),
+        unit="cm",
+    )
+    _, token = create_api_token(user=world.inspector, name="app")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    with open(PHOTOS / "jpg/Canon_40D.jpg", "rb") as photo:
+        response = client.post(
+            f"/api/milestones/{psi.pk}/photos",
+            {"file": photo, "reading": reading.pk, "caption": "Tape at 47 cm"},
+        )
+    assert response.status_code == 202, response.content
+    attachment = PhotoAttachment.objects.get(pk=response.json()["id"])
+    assert attachment.reading == reading and attachment.finding == "measurement"
+    ingest(attachment.pk)
+    listed = client.get(f"/api/milestones/{psi.pk}/photos").json()
+    assert listed[0]["status"] == "ready" and listed[0]["thumbnail_url"]
