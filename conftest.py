@@ -82,7 +82,8 @@ def page(browser, live_server):
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.set_default_timeout(10_000)
+    # Generous: CI machines are shared and noisy; a wait ends as soon as its condition holds.
+    page.set_default_timeout(30_000)
     yield page
     context.close()
     csp = [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
