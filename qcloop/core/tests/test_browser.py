@@ -252,24 +252,14 @@ def test_photos_upload_and_show_their_flags(page, live_world, screenshot):
 
     from qcloop.inspections.models import PhotoAttachment
     from qcloop.inspections.photos import ingest
-    from qcloop.inspections.services import transition_milestone, update_milestone
+    from qcloop.testing import start_inspection
 
     shared = Path(__file__).resolve().parents[3].parent / "shared" / "photos"
     if not shared.is_dir():
         if in_ci():
             pytest.fail(f"{shared} is missing: CI must have the shared photos beside the repo")
         pytest.skip("the shared photos are not beside the repository")
-    psi = live_world.milestones["PSI"]
-    update_milestone(
-        by=live_world.qc_lead,
-        milestone=psi,
-        changes={
-            "inspection_date": psi.window_start,
-            "inspector": live_world.inspector,
-            "status": "booked",
-        },
-    )
-    transition_milestone(by=live_world.inspector, milestone=psi, to="in_progress")
+    psi = start_inspection(live_world, "PSI", plan_sample=False)
     sign_in(page, live_world.inspector)
     page.goto(f"/milestones/{psi.pk}/photos/")
     page.set_input_files(

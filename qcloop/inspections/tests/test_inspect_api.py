@@ -6,7 +6,7 @@ from django.test import Client
 from qcloop.accounts.models import Role
 from qcloop.accounts.services import create_api_token
 from qcloop.inspections.models import DefectClassOverride, DefectCode
-from qcloop.inspections.services import plan_sampling, transition_milestone, update_milestone
+from qcloop.testing import start_inspection
 
 pytestmark = pytest.mark.django_db
 
@@ -17,20 +17,7 @@ def client_for(user) -> Client:
 
 
 def started_psi(world):
-    psi = world.milestones["PSI"]
-    update_milestone(
-        by=world.qc_lead,
-        milestone=psi,
-        changes={
-            "inspection_date": psi.window_start,
-            "inspector": world.inspector,
-            "status": "booked",
-        },
-    )
-    plan_sampling(by=world.qc_lead, milestone=psi, seed="api")
-    transition_milestone(by=world.inspector, milestone=psi, to="in_progress")
-    psi.refresh_from_db()
-    return psi
+    return start_inspection(world, "PSI")
 
 
 def test_a_psi_from_start_to_submit(world):
