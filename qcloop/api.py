@@ -11,6 +11,7 @@ from ninja import NinjaAPI, Swagger
 
 from qcloop.accounts.api import ApiTokenAuth, BrowserSessionAuth
 from qcloop.accounts.api import router as accounts_router
+from qcloop.field.api import router as field_router
 from qcloop.inspections.api import router as inspections_router
 from qcloop.inspections.inspect_api import router as inspect_router
 from qcloop.orders.api import router as orders_router
@@ -37,6 +38,7 @@ api.add_router("", accounts_router)
 api.add_router("", orders_router)
 api.add_router("", inspections_router)
 api.add_router("", inspect_router)
+api.add_router("", field_router)
 
 
 def field_loc(path: str) -> list[str | int]:

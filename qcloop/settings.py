@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "qcloop.accounts",
     "qcloop.orders",
     "qcloop.inspections",
+    "qcloop.field",
 ]
 
 MIDDLEWARE = [
@@ -218,7 +219,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", "blob:"],  # blob: the field app shows photos kept on the phone
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("qcloop.accounts.urls")),
     path("", include("qcloop.orders.urls")),
     path("", include("qcloop.inspections.urls")),
+    path("field/", include("qcloop.field.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -433,14 +433,14 @@ class PhotoOut(Schema):
 
     @staticmethod
     def resolve_thumbnail_url(attachment):
-        return _file_url(attachment, "thumbnail")
+        return photo_file_url(attachment, "thumbnail")
 
     @staticmethod
     def resolve_rendition_url(attachment):
-        return _file_url(attachment, "rendition")
+        return photo_file_url(attachment, "rendition")
 
 
-def _file_url(attachment, kind: str) -> str | None:
+def photo_file_url(attachment, kind: str) -> str | None:
     from django.urls import reverse
 
     if attachment.status != "ready":

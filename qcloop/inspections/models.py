@@ -93,6 +93,9 @@ class Milestone(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Counts every change recorded at this milestone; a phone's edit made at revision r
+    # conflicts with a change to the same record stamped after r (see RecordStamp).
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["po", "window_start", "id"]
@@ -441,6 +444,29 @@ class LoadedCartons(models.Model):
         return f"{self.cartons} cartons"
 
 
+class RecordStamp(models.Model):
+    """The last change to one record of a milestone ("answer:PSI-3", "production", ...): at
+    which revision, by whom and from which device. It is how a sync from a phone that was
+    offline finds out that someone else changed the same record in the meantime."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="stamps")
+    key = models.CharField(max_length=120)
+    revision = models.PositiveIntegerField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    device = models.CharField(max_length=36, blank=True)  # "" for the web workspace and API
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "key"], name="unique_record_stamp")
+        ]
+
+    def __str__(self):
+        return f"{self.key} at revision {self.revision}"
+
+
 # --- photo evidence ---------------------------------------------------------------------------
 
 
@@ -515,6 +541,13 @@ class PhotoAttachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # A phone sends a rendition it made first and the original after: until the original
+    # arrives, `photo` is the rendition; then `photo` is the original and the rendition is kept.
+    awaiting_original = models.BooleanField(default=False)
+    original_staged = models.CharField(max_length=200, blank=True)
+    field_rendition = models.ForeignKey(
+        Photo, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["milestone", "uploaded_at", "id"]

@@ -59,9 +59,12 @@ def upload_photo(
     reading: MeasurementReading | None = None,
     loading_step: str = "",
     uuid=None,
+    awaiting_original: bool = False,
 ) -> PhotoAttachment:
     """Stage an uploaded photo for the milestone and queue its processing. `data` is bytes or
-    an uploaded file. A retried upload (same uuid) returns the attachment already made."""
+    an uploaded file. A retried upload (same uuid) returns the attachment already made.
+    `awaiting_original`: the file is a rendition a phone made; its original follows
+    (`attach_original`)."""
     milestone = Milestone.objects.select_related("po", "checklist").get(pk=milestone.pk)
     if not recording.may_record(by, milestone):
         raise PermissionDenied("Only the assigned inspector and the PO's QC lead add photos.")
@@ -71,17 +74,8 @@ def upload_photo(
         return done
     if milestone.status not in {MilestoneStatus.IN_PROGRESS, MilestoneStatus.SUBMITTED}:
         raise ValidationError({"milestone": "Photos are added while the inspection is open."})
-    size = len(data) if isinstance(data, bytes) else data.size
-    if size > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {
-                "file": f"{name or 'The file'} is {size / 1e6:.0f} MB; photos may be at most "
-                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB."
-            }
-        )
-    if size == 0:
-        raise ValidationError({"file": f"{name or 'The file'} is empty."})
-    _check_links(milestone, defect, item_code, reading)
+    _check_size(data, name)
+    check_links(milestone, defect, item_code, reading)
     key = uuid_module.UUID(str(uuid)) if uuid else uuid_module.uuid4()
     content = ContentFile(data) if isinstance(data, bytes) else data
     staged = default_storage.save(f"uploads/{key}", content)
@@ -96,14 +90,53 @@ def upload_photo(
         loading_step=loading_step.strip()[:60],
         uuid=key,
         uploaded_by=by,
+        awaiting_original=awaiting_original,
     )
-    from .tasks import ingest_photo
-
-    transaction.on_commit(lambda: ingest_photo.enqueue(attachment.pk))
+    _enqueue_ingest(attachment)
     return attachment
 
 
-def _check_links(milestone, defect, item_code, reading) -> None:
+@transaction.atomic
+def attach_original(*, by: User, attachment: PhotoAttachment, data: bytes) -> PhotoAttachment:
+    """The original of a photo whose phone-made rendition came first: it becomes the evidence
+    once the worker has checked that it shows the same picture. Sending it twice is harmless."""
+    attachment = (
+        PhotoAttachment.objects.select_for_update(of=("self",))
+        .select_related("milestone__po")
+        .get(pk=attachment.pk)
+    )
+    if not recording.may_record(by, attachment.milestone):
+        raise PermissionDenied("Only the assigned inspector and the PO's QC lead add photos.")
+    if not attachment.awaiting_original or attachment.original_staged:
+        return attachment  # already here: a retry
+    _check_size(data, attachment.original_name)
+    staged = default_storage.save(f"uploads/{attachment.uuid}-original", ContentFile(data))
+    attachment.original_staged = staged
+    attachment.save(update_fields=["original_staged"])
+    _enqueue_ingest(attachment)
+    return attachment
+
+
+def _enqueue_ingest(attachment: PhotoAttachment) -> None:
+    from .tasks import ingest_photo
+
+    transaction.on_commit(lambda: ingest_photo.enqueue(attachment.pk))
+
+
+def _check_size(data, name: str) -> None:
+    size = len(data) if isinstance(data, bytes) else data.size
+    if size > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            {
+                "file": f"{name or 'The file'} is {size / 1e6:.0f} MB; photos may be at most "
+                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB."
+            }
+        )
+    if size == 0:
+        raise ValidationError({"file": f"{name or 'The file'} is empty."})
+
+
+def check_links(milestone, defect, item_code, reading) -> None:
     errors = {}
     if defect is not None and defect.milestone_id != milestone.pk:
         errors["defect"] = "That defect belongs to another inspection."
@@ -119,14 +152,23 @@ def _check_links(milestone, defect, item_code, reading) -> None:
 
 
 def ingest(attachment_id: int) -> str:
-    """Process one staged upload; returns the attachment's status."""
+    """Process what is staged for one attachment (the upload, then an original that followed a
+    phone's rendition); returns the attachment's status, or "gone" when nothing was left to do
+    (a retried job does nothing twice)."""
+    status = _ingest_upload(attachment_id)
+    if _ingest_original(attachment_id):
+        status = PhotoAttachment.objects.values_list("status", flat=True).get(pk=attachment_id)
+    return status
+
+
+def _ingest_upload(attachment_id: int) -> str:
     attachment = (
         PhotoAttachment.objects.select_related("milestone__po__factory")
         .filter(pk=attachment_id, status=AttachmentStatus.PENDING)
         .first()
     )
     if attachment is None:
-        return "gone"  # already processed: a retried job does nothing twice
+        return "gone"
     with default_storage.open(attachment.staged, "rb") as staged:
         data = staged.read()
     try:
@@ -142,6 +184,66 @@ def ingest(attachment_id: int) -> str:
         locked.save(update_fields=["photo", "flags", "status", "staged"])
     default_storage.delete(staged_name)
     return AttachmentStatus.READY
+
+
+def _ingest_original(attachment_id: int) -> bool:
+    """Make the original the evidence in place of the phone's rendition, flagging an original
+    that does not show the same picture. A rendition still unprocessed waits for its turn."""
+    attachment = (
+        PhotoAttachment.objects.select_related("milestone__po__factory", "photo")
+        .filter(pk=attachment_id)
+        .exclude(original_staged="")
+        .exclude(status=AttachmentStatus.PENDING)
+        .first()
+    )
+    if attachment is None:
+        return False
+    staged_name = attachment.original_staged
+    with default_storage.open(staged_name, "rb") as staged:
+        data = staged.read()
+    try:
+        processed = imaging.process_photo(data, max_bytes=MAX_UPLOAD_BYTES)
+    except imaging.PhotoError as error:
+        photo, flags = attachment.photo, [*attachment.flags, _unreadable_original(error)]
+    else:
+        photo = _store(processed, data)
+        flags = _flags(attachment.milestone, processed, photo)
+        flags += _mismatch(attachment.photo, photo)
+    with transaction.atomic():
+        locked = PhotoAttachment.objects.select_for_update().get(pk=attachment.pk)
+        if locked.original_staged != staged_name:
+            return False  # another worker got there first
+        if photo is not None and photo != locked.photo:
+            locked.field_rendition, locked.photo = locked.photo, photo
+        if locked.photo is not None:
+            locked.status, locked.error = AttachmentStatus.READY, ""
+        locked.flags, locked.awaiting_original, locked.original_staged = flags, False, ""
+        locked.save()
+    default_storage.delete(staged_name)
+    return True
+
+
+def _unreadable_original(error) -> dict:
+    return {
+        "kind": "original_unreadable",
+        "message": f"The original could not be read ({error}); the phone's rendition stands.",
+    }
+
+
+def _mismatch(rendition: Photo | None, original: Photo) -> list[dict]:
+    """An original that does not look like the rendition made from it was swapped."""
+    if rendition is None:
+        return []
+    distance = imaging.hamming(_unsigned(rendition.phash), _unsigned(original.phash))
+    if distance <= imaging.NEAR_DUPLICATE_DISTANCE:
+        return []
+    return [
+        {
+            "kind": "rendition_mismatch",
+            "message": f"The original does not show the picture its rendition showed "
+            f"(distance {distance} of 64).",
+        }
+    ]
 
 
 def _reject(attachment: PhotoAttachment, reason: str) -> str:

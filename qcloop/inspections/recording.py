@@ -16,7 +16,7 @@ from django.db.models import Sum
 from qcloop.accounts.models import User
 from qcloop.orders.models import POLine
 
-from . import rules
+from . import revisions, rules
 from .models import (
     CartonCheck,
     CheckAnswer,
@@ -35,6 +35,7 @@ from .models import (
     MilestoneStatus,
     ProductionStatus,
 )
+from .revisions import stamp
 
 # --- who records, and when --------------------------------------------------------------------
 
@@ -132,6 +133,7 @@ def answer_check(
             "answered_by": by,
         },
     )
+    stamp(milestone, revisions.answer_key(item_code), by)
     return answer
 
 
@@ -224,7 +226,7 @@ def record_defect(
         _check_defects_fit_the_sample(milestone, defect_class, quantity)
     if errors:
         raise ValidationError(errors)
-    return Defect.objects.create(
+    defect = Defect.objects.create(
         milestone=milestone,
         code=code,
         description=description,
@@ -237,6 +239,8 @@ def record_defect(
         uuid=_uuid(uuid),
         created_by=by,
     )
+    stamp(milestone, revisions.defect_key(defect.uuid), by)
+    return defect
 
 
 def _judged_classes(milestone: Milestone) -> set[str]:
@@ -262,10 +266,11 @@ def _check_defects_fit_the_sample(milestone, defect_class, quantity, exclude_pk=
 
 @transaction.atomic
 def remove_defect(*, by: User, defect: Defect) -> None:
-    _open_for_recording(by, defect.milestone)
+    milestone = _open_for_recording(by, defect.milestone)
     if defect.from_measurements:
         raise ValidationError({"defect": "Measurement defects follow the readings: fix those."})
     defect.delete()
+    stamp(milestone, revisions.defect_key(defect.uuid), by)
 
 
 # --- measurements -------------------------------------------------------------------------------
@@ -326,6 +331,7 @@ def record_reading(
         },
     )
     _sync_measurement_defects(milestone, chart)
+    stamp(milestone, revisions.reading_key(chart.pk, sample_unit, point_code), by)
     return reading
 
 
@@ -427,6 +433,7 @@ def record_production(
             "flags": flags,
         },
     )
+    stamp(milestone, revisions.PRODUCTION, by)
     return status
 
 
@@ -508,6 +515,7 @@ def record_carton_check(
         defaults=recorded,
         create_defaults={**recorded, "uuid": _uuid(uuid)},
     )
+    stamp(milestone, revisions.carton_key(carton_number), by)
     return check
 
 
@@ -570,6 +578,7 @@ def record_loading(
         LoadedCartons.objects.update_or_create(
             milestone=milestone, po_line=lines[line_id], defaults={"cartons": cartons}
         )
+    stamp(milestone, revisions.LOADING, by)
     return record
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from qcloop.accounts.models import Role, User
 from qcloop.orders.models import POStatus, PurchaseOrder
 
+from . import revisions
 from .models import MILESTONE_ORDER, Milestone, MilestoneKind, SwitchingStream
 from .models import MilestoneStatus as S
 from .planning import default_windows
@@ -176,6 +177,7 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
         setattr(milestone, stamp, now)
     milestone.status = to
     milestone.save()
+    revisions.stamp(milestone, revisions.STATUS, by)
     if to == S.PUBLISHED and milestone.kind == MilestoneKind.PSI and milestone.result_detail:
         # A published PSI is a judged lot of the supplier's stream: it moves the switching.
         found = {name: c["found"] for name, c in milestone.result_detail["per_class"].items()}
