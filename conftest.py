@@ -1,8 +1,12 @@
 """Test-wide settings: fast password hashing and static files served from the source tree."""
 
 import os
+from pathlib import Path
 
 import pytest
+
+# Real camera and phone photos beside the repo, used by path and never copied into it.
+SHARED_PHOTOS = Path(__file__).resolve().parent.parent / "shared" / "photos"
 
 
 def pytest_configure(config):
@@ -40,6 +44,18 @@ def other_world(db):
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def shared_photos() -> Path:
+    """The folder of shared photos; CI must have it, elsewhere its tests are skipped."""
+    if not SHARED_PHOTOS.is_dir():
+        if in_ci():
+            pytest.fail(
+                f"{SHARED_PHOTOS} is missing: CI must have the shared photos beside the repo"
+            )
+        pytest.skip(f"the shared photos are not at {SHARED_PHOTOS}")
+    return SHARED_PHOTOS
 
 
 CHROMIUM = "/usr/bin/chromium"

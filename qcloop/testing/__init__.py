@@ -156,9 +156,12 @@ def build_world(tag: str) -> World:
     )
 
 
-def start_inspection(world: World, kind: str, plan_sample: bool = True, **sampling):
+def start_inspection(
+    world: World, kind: str, plan_sample: bool = True, start: bool = True, **sampling
+):
     """Book the world's milestone for its window's first day with the world's inspector, plan
-    its sample (DUPRO and PSI; 3000 units: code K, 125 units) and start it as the inspector."""
+    its sample (DUPRO and PSI; 3000 units: code K, 125 units) and start it as the inspector
+    (unless `start` is false: booked, as a phone downloads it before the visit)."""
     from qcloop.inspections.services import plan_sampling, transition_milestone, update_milestone
 
     milestone = world.milestones[kind]
@@ -173,6 +176,7 @@ def start_inspection(world: World, kind: str, plan_sample: bool = True, **sampli
     )
     if plan_sample and kind in {"DUPRO", "PSI"}:
         plan_sampling(by=world.qc_lead, milestone=milestone, seed="t", **sampling)
-    transition_milestone(by=world.inspector, milestone=milestone, to="in_progress")
+    if start:
+        transition_milestone(by=world.inspector, milestone=milestone, to="in_progress")
     milestone.refresh_from_db()
     return milestone

@@ -21,6 +21,7 @@ Every URL pattern and every OpenAPI operation must have an entry in `PAGE_ROUTES
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -51,6 +52,7 @@ class Victim:
     defect_id: int
     defect_code_id: int
     photo_id: int
+    upload_id: str = ""
     markers: list[str] = field(default_factory=list)
 
     def __getattr__(self, name):
@@ -67,6 +69,20 @@ def _dupro_id(v):
 
 def _milestone(v):
     return {"pk": v.milestones["DUPRO"].pk}
+
+
+def _hijack_op() -> dict:
+    return {
+        "id": str(uuid4()),
+        "kind": "defect",
+        "base_revision": 0,
+        "data": {
+            "uuid": str(uuid4()),
+            "quantity": 1,
+            "description": "hijack",
+            "defect_class": "minor",
+        },
+    }
 
 
 def _po_form(v) -> dict:
@@ -121,6 +137,10 @@ PAGE_ROUTES: dict[str, Probe] = {
     "inspections:milestone_photos": Probe("object", kwargs=_milestone),
     "inspections:upload_photos": Probe("object", methods=("POST",), kwargs=_milestone),
     "inspections:po_photos": Probe("object", kwargs=_po),
+    # The field app's shell carries no data: the phone fetches it through the API.
+    "field:app": Probe("scoped"),
+    "field:service_worker": Probe("public"),
+    "field:manifest": Probe("public"),
     "inspections:photo_file": Probe(
         "object", kwargs=lambda v: {"pk": v.photo_id, "kind": "thumbnail"}
     ),
@@ -344,6 +364,42 @@ API_ROUTES: dict[str, Probe] = {
         multipart=True,
         body=lambda v: {"file": tiny_jpeg(), "caption": "hijack"},
     ),
+    "GET /api/field/session": Probe("scoped"),
+    "GET /api/field/milestones": Probe("scoped"),
+    "GET /api/field/milestones/{milestone_id}/package": Probe(
+        "object", kwargs=_dupro_id, insider=Role.INSPECTOR
+    ),
+    "POST /api/field/milestones/{milestone_id}/sync": Probe(
+        "object",
+        kwargs=_dupro_id,
+        insider=Role.INSPECTOR,
+        body=lambda v: {
+            "device": "7d4a6c8e-1f0b-4c55-9a51-0f1e2d3c4b5a",
+            "ops": [_hijack_op()],
+        },
+    ),
+    "POST /api/field/uploads": Probe(
+        "create",
+        insider=Role.INSPECTOR,
+        body=lambda v: {
+            "id": str(uuid4()),
+            "milestone": v.milestones["DUPRO"].pk,
+            "photo": str(uuid4()),
+            "part": "photo",
+            "size": 10,
+            "sha256": "1" * 64,
+        },
+    ),
+    "GET /api/field/uploads/{upload_id}": Probe(
+        "object", kwargs=lambda v: {"upload_id": v.upload_id}, insider=Role.INSPECTOR
+    ),
+    "PUT /api/field/uploads/{upload_id}": Probe(
+        "object",
+        methods=("PUT",),
+        kwargs=lambda v: {"upload_id": v.upload_id},
+        query=lambda v: "?offset=0",
+        insider=Role.INSPECTOR,
+    ),
     "GET /api/defect-codes": Probe("scoped"),
     "PUT /api/defect-overrides": Probe(
         "create",
@@ -455,8 +511,28 @@ def prepare_victim(world: World) -> Victim:
         defect_id=_victim_defect(world).pk,
         defect_code_id=code.pk,
         photo_id=_victim_photo(world).pk,
+        upload_id=_victim_upload(world),
         markers=markers,
     )
+
+
+def _victim_upload(world: World) -> str:
+    """A photo upload under way from the victim inspector's phone."""
+    import uuid
+
+    from qcloop.field.uploads import declare_upload
+
+    upload = declare_upload(
+        by=world.inspector,
+        milestone=world.milestones["DUPRO"],
+        upload_id=uuid.uuid4(),
+        photo_uuid=uuid.uuid4(),
+        part="photo",
+        size=100,
+        sha256="0" * 64,
+        name="victim-upload.jpg",
+    )
+    return str(upload.pk)
 
 
 def _victim_defect(world: World):
