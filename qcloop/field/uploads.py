@@ -200,6 +200,13 @@ def _restart(upload: FieldUpload) -> None:
     _delete(stale)
 
 
+def forget(upload: FieldUpload) -> None:
+    """Drop an unfinished upload and the chunks received so far."""
+    chunks = upload.chunks
+    upload.delete()
+    _delete(chunks)
+
+
 def _read(name: str) -> bytes:
     with default_storage.open(name, "rb") as chunk:
         return chunk.read()

@@ -222,3 +222,26 @@ def test_bad_declarations_are_refused_with_the_reason(world, psi, photo):
     answer = api.post("/api/field/uploads", wrong_item, "application/json")
     assert answer.status_code == 422 and "NOPE" in str(answer.json())
     assert not FieldUpload.objects.exists()
+
+
+def test_uploads_abandoned_for_a_month_are_swept_and_finished_ones_kept(world, psi, photo):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from qcloop.field.sweeps import delete_abandoned_uploads
+
+    api = client_for(world.inspector)
+    abandoned = declare(api, psi, photo).json()
+    put(api, abandoned["id"], 0, photo[:CHUNK])
+    finished = declare(api, psi, photo).json()
+    chunk_files = FieldUpload.objects.get(pk=abandoned["id"]).chunks
+    assert all(default_storage.exists(name) for name in chunk_files)
+    assert delete_abandoned_uploads() == 0
+    month_ago = timezone.now() - timedelta(days=31)
+    FieldUpload.objects.update(updated_at=month_ago)
+    FieldUpload.objects.filter(pk=finished["id"]).update(completed_at=month_ago)
+    assert delete_abandoned_uploads() == 1
+    assert list(FieldUpload.objects.values_list("pk", flat=True)) == [uuid.UUID(finished["id"])]
+    assert not any(default_storage.exists(name) for name in chunk_files)
