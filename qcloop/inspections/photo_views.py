@@ -32,6 +32,8 @@ FLAG_KINDS = [
     ("edited", "Edited"),
     ("no_exif", "No EXIF"),
     ("absurd_exif", "Absurd EXIF"),
+    ("rendition_mismatch", "Original differs from its rendition"),
+    ("original_unreadable", "Original unreadable"),
     ("none", "No flag"),
 ]
 
