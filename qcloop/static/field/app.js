@@ -325,6 +325,20 @@
     return op;
   }
 
+  /* The inspector's actions are handled one after the other, in the order they were made: a
+   * tap on the next item while the last one is still being kept waits its turn. */
+  let actions = Promise.resolve();
+  function serial(handler) {
+    return (...args) => {
+      const run = actions.then(() => handler(...args));
+      actions = run.catch((error) => {
+        console.error("qcloop field: could not keep this on the phone", error);
+        notify("warn", `Could not keep this on the phone: ${error.message || error}`);
+      });
+      return run;
+    };
+  }
+
   // --- sync: when and how often -----------------------------------------------------------
 
   let currentRun = null;
@@ -1112,7 +1126,7 @@
     return node;
   }
 
-  async function answerChanged(pkg, node, item) {
+  const answerChanged = serial(async (pkg, node, item) => {
     const chosen = node.querySelector("input[type=radio]:checked");
     const value = node.querySelector("input[name=value]").value.trim();
     if (item.answer === "number" && value && !Number.isFinite(Number(value.replace(",", ".")))) {
@@ -1130,14 +1144,15 @@
     // another item) stays as it is.
     const view = localView(pkg);
     const fresh = view.state.checklist.find((i) => i.code === item.code);
-    node.replaceWith(checkItem(view, fresh));
+    const current = document.querySelector(`[data-item="${CSS.escape(item.code)}"]`);
+    if (current) current.replaceWith(checkItem(view, fresh));
     refreshSections(pkg, ["header", "submit", "photos"]);
     const count = document.querySelector("#sec-checklist > p");
     if (count) {
       const answered = view.state.checklist.filter((i) => i.result).length;
       count.textContent = `${answered} of ${view.state.checklist.length} answered · version ${pkg.checklist.version}`;
     }
-  }
+  });
 
   // --- defects ---------------------------------------------------------------------------
 
@@ -1188,7 +1203,7 @@
     );
   }
 
-  async function removeDefect(pkg, defect) {
+  const removeDefect = serial(async (pkg, defect) => {
     if (!confirm(`Remove the defect "${defect.description}"?`)) return;
     await record(pkg.milestone.id, "defect_delete", { uuid: defect.uuid });
     // Photos kept on the phone that show it stay, unlinked (the server does the same).
@@ -1200,7 +1215,7 @@
     }
     await loadQueue();
     afterRecording(pkg, ["defects", "sample", "photos"]);
-  }
+  });
 
   function defectForm(view) {
     const { pkg } = view;
@@ -1274,7 +1289,7 @@
     return h("label", { class: "field" }, h("span", { class: "field-label" }, label), control);
   }
 
-  async function addDefect(pkg, form) {
+  const addDefect = serial(async (pkg, form) => {
     const values = formValues(form);
     const code = values.code ? Number(values.code) : null;
     const quantity = intOrNull(values.quantity);
@@ -1302,7 +1317,7 @@
       systematic: values.systematic,
     });
     afterRecording(pkg, ["defects", "sample", "photos"]);
-  }
+  });
 
   // --- measurements ----------------------------------------------------------------------
 
@@ -1399,8 +1414,8 @@
       ),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", id: "save-reading" }, "Save reading")),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("submit", serial(async () => {
       const values = formValues(form);
       const chart = Number(values.chart);
       const unit = intOrNull(values.sample_unit);
@@ -1423,7 +1438,7 @@
       afterRecording(pkg, ["measurements", "photos"]);
       const fresh = document.querySelector("#reading-form input[name=sample_unit]");
       if (fresh) fresh.value = String(unit); // the next point is usually on the same unit
-    });
+    }));
     return form;
   }
 
@@ -1463,8 +1478,8 @@
       field("Observations", h("textarea", { name: "observations", rows: 2 }, value("observations"))),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", id: "save-production" }, "Save production counts")),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("submit", serial(async () => {
       const v = formValues(form);
       const data = {
         counted_on: v.counted_on,
@@ -1485,7 +1500,7 @@
       notify(null, null);
       await record(pkg.milestone.id, "production", data);
       afterRecording(pkg, ["production"]);
-    });
+    }));
     return [summary, form];
   }
 
@@ -1541,8 +1556,8 @@
       ),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", id: "save-carton" }, "Save carton check")),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("submit", serial(async () => {
       const v = formValues(form);
       const number = intOrNull(v.carton_number);
       if (!number || number < 1 || number > pkg.po.carton_count) {
@@ -1564,7 +1579,7 @@
         languages: v.languages.split(/[\s,;]+/).filter(Boolean),
       });
       afterRecording(pkg, ["cartons"]);
-    });
+    }));
     return [list, form];
   }
 
@@ -1601,8 +1616,8 @@
       ),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", id: "save-loading" }, "Save loading")),
     );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("submit", serial(async () => {
       const v = formValues(form);
       if (!v.container_number.trim() || !v.seal_number.trim()) return notify("warn", "Enter the container and seal numbers.");
       const perLine = {};
@@ -1619,7 +1634,7 @@
         loaded: perLine,
       });
       afterRecording(pkg, ["loading"]);
-    });
+    }));
     return [summary, form];
   }
 
@@ -1785,7 +1800,7 @@
     return form;
   }
 
-  async function addPhotos(pkg, form, input) {
+  const addPhotos = serial(async (pkg, form, input) => {
     const files = Array.from(input.files || []);
     if (!files.length) return;
     const values = formValues(form);
@@ -1811,7 +1826,7 @@
     refreshSections(pkg, ["photos"]);
     askForBackgroundSync();
     syncSoon();
-  }
+  });
 
   /* One picture: its files and their hashes into IndexedDB, in one transaction. */
   async function keepPhoto(pkg, file, links) {
@@ -2173,6 +2188,8 @@
   /* For tests and the benchmark. */
   window.qcloopField = {
     syncNow,
+    /* Resolves once every action made so far is kept on the phone. */
+    idle: () => actions,
     stats() {
       const counts = app.counts || {};
       return {
