@@ -23,6 +23,7 @@ from .models import (
     Photo,
     PhotoAttachment,
     ProductionStatus,
+    RecordStamp,
     SwitchingStream,
 )
 
@@ -76,6 +77,7 @@ for _model in (
     CartonCheck,
     LoadingRecord,
     LoadedCartons,
+    RecordStamp,
 ):
     gate(_model)(_of_visible_milestones(_model))
 
