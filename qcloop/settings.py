@@ -171,6 +171,9 @@ STORAGES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SWEEPER_INTERVAL_SECONDS = float(os.environ.get("QCLOOP_SWEEPER_INTERVAL", "30"))
+# Photo uploads from the field app travel in chunks of this size (at most 2 MiB): small enough
+# to get through on a weak signal, and a broken upload resumes from the last chunk received.
+QCLOOP_FIELD_CHUNK_BYTES = int(os.environ.get("QCLOOP_FIELD_CHUNK_BYTES", 512 * 1024))
 
 # Email: real SMTP when EMAIL_HOST is set, otherwise messages land as files in var/outbox.
 if os.environ.get("EMAIL_HOST"):

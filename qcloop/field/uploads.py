@@ -26,7 +26,7 @@ MAX_CHUNK_BYTES = 2 * 1024 * 1024
 
 def chunk_bytes() -> int:
     """The chunk size phones use: small enough to get through on a weak signal."""
-    return min(getattr(settings, "QCLOOP_FIELD_CHUNK_BYTES", 512 * 1024), MAX_CHUNK_BYTES)
+    return min(settings.QCLOOP_FIELD_CHUNK_BYTES, MAX_CHUNK_BYTES)
 
 
 class WrongOffset(Exception):
