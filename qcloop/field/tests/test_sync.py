@@ -368,3 +368,46 @@ def test_the_sync_endpoints_are_in_the_openapi_schema(world):
     assert "get" in paths["/api/field/milestones/{milestone_id}/package"]
     put = paths["/api/field/uploads/{upload_id}"]["put"]
     assert "application/octet-stream" in put["requestBody"]["content"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_racing_its_first_try_is_applied_once():
+    """The phone gave up waiting and sent the batch again while the first was still running."""
+    import threading
+
+    from django.db import connection
+
+    from qcloop.testing import build_world
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two requests at once need two real connections: runs on PostgreSQL")
+    world = build_world("r")
+    psi = start_inspection(world, "PSI")
+    api = client_for(world.inspector)
+    base = package(api, psi)["revision"]
+    ops = [
+        op(
+            "defect",
+            base,
+            uuid=str(uuid.uuid4()),
+            description=f"Dent {n}",
+            defect_class="minor",
+            quantity=1,
+        )
+        for n in range(12)
+    ]
+    barrier, answers = threading.Barrier(2), []
+
+    def phone():
+        barrier.wait()
+        answers.append(statuses(send(api, psi, ops)))
+        connection.close()
+
+    racers = [threading.Thread(target=phone) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    for index in range(len(ops)):
+        assert sorted(answer[index] for answer in answers) == ["applied", "duplicate"]
+    assert Defect.objects.filter(milestone=psi).count() == len(ops)
