@@ -1005,16 +1005,21 @@
       const { pkg, state } = view;
       const serverResult = state.result || {};
       const submitted = state.status === "submitted" || state.status === "published";
+      const changesHere = view.queued.size;
       return section(
         "submit",
         "Result and submission",
         h(
           "p",
           {},
-          "Result so far (server): ",
+          "Result on the server: ",
           h("span", { class: `badge result-${serverResult.outcome || "pending"}` }, serverResult.outcome || "pending"),
+          changesHere
+            ? h("span", { class: "small muted" }, ` — at the last sync; ${changesHere} change${changesHere === 1 ? "" : "s"} on this phone are not in it yet.`)
+            : null,
         ),
-        serverResult.reasons && serverResult.reasons.length
+        changesHere ? localEstimate(view) : null,
+        !changesHere && serverResult.reasons && serverResult.reasons.length
           ? h(
               "ul",
               { class: "small" },
@@ -1058,6 +1063,25 @@
     },
   };
 
+  /* What the phone can tell before the server judges: defects per class against the plan and
+   * the failed checks. The server's result (AQL plus the checklist rules) comes with the sync. */
+  function localEstimate(view) {
+    const lines = view.tally
+      .filter((row) => row.limits)
+      .map((row) =>
+        h(
+          "li",
+          {},
+          badge(row.name, `defect-${row.name}`),
+          ` ${row.found} found, accept ≤ ${row.limits.ac}: `,
+          h("strong", {}, row.decision === "reject" ? "over the limit" : "within the limit"),
+        ),
+      );
+    const failed = view.state.checklist.filter((item) => item.result === "fail");
+    if (failed.length) lines.push(h("li", {}, `${failed.length} check${failed.length === 1 ? "" : "s"} failed: ${failed.map((i) => i.code).join(", ")}`));
+    return h("div", { class: "estimate" }, h("p", { class: "small muted" }, "On this phone:"), h("ul", { class: "small" }, lines));
+  }
+
   // --- checklist -------------------------------------------------------------------------
 
   const RESULTS = [
@@ -1071,14 +1095,14 @@
     const disabled = !editable(view);
     const node = h(
       "div",
-      { class: `check-item field-check result-${item.result || "none"}`, dataset: { item: item.code } },
+      { class: `field-check answer-${item.result || "none"}`, dataset: { item: item.code } },
       h(
         "div",
         { class: "check-text" },
         h("span", { class: "small muted" }, item.code),
         " ",
         item.text,
-        item.mandatory ? [" ", badge("required")] : null,
+        item.mandatory ? null : [" ", badge("optional")],
         " ",
         queuedMark(view, `answer:${item.code}`),
       ),
@@ -1102,21 +1126,24 @@
       ),
       h(
         "div",
-        { class: "check-extra" },
-        h("input", {
-          type: "text",
-          name: "value",
-          value: item.value || "",
-          inputmode: item.answer === "number" ? "decimal" : null,
-          placeholder: item.answer === "number" ? "Reading (number)" : "Value",
-          "aria-label": `Value for ${item.code}`,
-          disabled,
-        }),
+        { class: `check-extra${item.answer === "number" ? "" : " note-only"}` },
+        // A value is asked for where the checklist wants a number; any item takes a note.
+        item.answer === "number"
+          ? h("input", {
+              type: "text",
+              name: "value",
+              value: item.value || "",
+              inputmode: "decimal",
+              placeholder: "Reading",
+              "aria-label": `Reading for ${item.code}`,
+              disabled,
+            })
+          : h("input", { type: "hidden", name: "value", value: item.value || "" }),
         h("input", {
           type: "text",
           name: "note",
           value: item.note || "",
-          placeholder: "Note",
+          placeholder: item.result === "fail" ? "What is wrong?" : "Note",
           "aria-label": `Note for ${item.code}`,
           disabled,
         }),
@@ -1328,6 +1355,11 @@
       const chart = pkg.charts.find((c) => c.id === id);
       return chart ? `${chart.sku} ${chart.size}` : `chart ${id}`;
     };
+    const several = pkg.charts.length > 1;
+    const pointName = (r) => {
+      const point = pointOf(pkg, r.chart, r.point_code);
+      return point ? `${r.point_code} ${point.name}` : r.point_code;
+    };
     const table = state.readings.length
       ? h(
           "div",
@@ -1335,7 +1367,11 @@
           h(
             "table",
             { class: "compact" },
-            h("thead", {}, h("tr", {}, ["Chart", "Unit", "Point", "Reading", ""].map((t) => h("th", {}, t)))),
+            h(
+              "thead",
+              {},
+              h("tr", {}, [several ? "Chart" : null, "Unit", "Point", "Reading", ""].filter((t) => t !== null).map((t) => h("th", {}, t))),
+            ),
             h(
               "tbody",
               {},
@@ -1343,10 +1379,10 @@
                 h(
                   "tr",
                   { class: r.in_tolerance ? "" : "out-of-tolerance", dataset: { reading: r.uuid } },
-                  h("td", {}, chartName(r.chart)),
+                  several ? h("td", {}, chartName(r.chart)) : null,
                   h("td", { class: "num" }, r.sample_unit),
-                  h("td", {}, r.point_code),
-                  h("td", { class: "num" }, `${r.value} ${r.unit}`),
+                  h("td", {}, pointName(r)),
+                  h("td", { class: "num nowrap" }, `${Number(r.value)} ${r.unit}`),
                   h(
                     "td",
                     {},
@@ -1709,7 +1745,10 @@
     return { text: `Waiting (${megabytes(total)})`, kind: "queued" };
   }
 
-  function localThumb(photo) {
+  function localThumb(photo, remote) {
+    if (!photo.thumb_key && remote && remote.thumbnail_url && navigator.onLine) {
+      return h("img", { class: "thumb", src: remote.thumbnail_url, alt: photo.caption || photo.name });
+    }
     const figure = h("div", { class: "thumb placeholder" }, photo.parts.some((p) => p.part === "photo") && !photo.thumb_key ? (photo.name.split(".").pop() || "photo").toUpperCase() : "…");
     if (photo.thumb_key) {
       store.getBlob(photo.thumb_key).then((blob) => {
@@ -1727,12 +1766,13 @@
     const milestoneId = pkg.milestone.id;
     const local = myPhotos(milestoneId);
     const localIds = new Set(local.map((p) => p.uuid));
+    const remoteByUuid = new Map((state.photos || []).map((p) => [p.uuid, p]));
     const tiles = local.map((photo) => {
       const status = partStatus(photo);
       return h(
         "figure",
         { class: "photo field-photo", dataset: { photo: photo.uuid } },
-        localThumb(photo),
+        localThumb(photo, remoteByUuid.get(photo.uuid)),
         h(
           "figcaption",
           {},
@@ -1920,17 +1960,44 @@
     return pkg ? `${pkg.milestone.label} · PO ${pkg.po.number}` : `milestone ${id}`;
   }
 
-  /* A record's fields as a short list, for comparing their version with mine. */
-  function showValues(value) {
-    if (value === null || value === undefined) return h("p", { class: "muted small" }, "(nothing: removed)");
-    if (typeof value !== "object") return h("p", {}, String(value));
-    const hidden = new Set(["uuid", "id"]);
+  const HIDDEN_FIELDS = new Set(["uuid", "id", "item_code", "carton_number", "chart", "sample_unit", "point_code"]);
+
+  function shown(value) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (typeof value === "boolean") return value ? "yes" : "no";
+    if (typeof value === "object") {
+      const entries = Object.entries(value);
+      return entries.length ? entries.map(([k, v]) => `${humanise(k)}: ${v}`).join(", ") : "—";
+    }
+    return String(value);
+  }
+
+  /* Their version beside mine, field by field, the differences marked. */
+  function compareTable(theirs, mine) {
+    const names = [];
+    for (const name of [...Object.keys(theirs || {}), ...Object.keys(mine || {})]) {
+      if (!HIDDEN_FIELDS.has(name) && !names.includes(name)) names.push(name);
+    }
+    const rows = names.map((name) => {
+      const a = shown((theirs || {})[name]);
+      const b = shown((mine || {})[name]);
+      return h(
+        "tr",
+        { class: a === b ? "" : "differs" },
+        h("th", { scope: "row" }, humanise(name)),
+        h("td", { class: "theirs" }, theirs ? a : "(removed)"),
+        h("td", { class: "mine" }, b),
+      );
+    });
     return h(
-      "dl",
-      { class: "facts small" },
-      Object.entries(value)
-        .filter(([k, v]) => !hidden.has(k) && v !== "" && v !== null && !(Array.isArray(v) && !v.length))
-        .map(([k, v]) => [h("dt", {}, humanise(k)), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))]),
+      "div",
+      { class: "table-wrap versions" },
+      h(
+        "table",
+        { class: "compact compare" },
+        h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "Their version"), h("th", {}, "Mine"))),
+        h("tbody", {}, rows),
+      ),
     );
   }
 
@@ -2012,12 +2079,7 @@
         { class: "queue-item conflict", dataset: { op: op.id, status: op.status } },
         title,
         h("p", { class: "small" }, `${theirs.by || "Someone"} changed this on the server${theirs.at ? ` at ${when(theirs.at)}` : ""} after you downloaded it.`),
-        h(
-          "div",
-          { class: "versions" },
-          h("div", { class: "version theirs" }, h("h4", {}, "Their version"), showValues(theirs.value)),
-          h("div", { class: "version mine" }, h("h4", {}, "Mine"), showValues(op.data)),
-        ),
+        compareTable(theirs.value, op.data),
         h(
           "div",
           { class: "actions" },
@@ -2041,7 +2103,12 @@
         ),
       );
     }
-    return h("article", { class: "queue-item pending", dataset: { op: op.id, status: op.status } }, title, h("span", { class: "tag tag-queued" }, op.force ? "waiting (keep mine)" : "waiting"));
+    return h(
+      "li",
+      { class: "queue-item pending", dataset: { op: op.id, status: op.status } },
+      h("span", { class: "queue-what" }, h("strong", {}, KIND_LABELS[op.kind] || op.kind), " ", describeOp(op)),
+      h("span", { class: "small muted nowrap" }, op.force ? "keep mine · " : "", when(op.created_at)),
+    );
   }
 
   function photoCard(photo) {
@@ -2049,7 +2116,7 @@
     const rejected = photo.parts.filter((p) => p.status === "rejected");
     return h(
       "article",
-      { class: `queue-item ${rejected.length ? "rejected" : "pending"}`, dataset: { photo: photo.uuid } },
+      { class: `queue-item ${rejected.length ? "rejected" : "photo-waiting"}`, dataset: { photo: photo.uuid } },
       h(
         "div",
         { class: "queue-photo" },
@@ -2074,10 +2141,21 @@
     );
   }
 
+  function groupByMilestone(ops) {
+    const groups = new Map();
+    for (const op of ops) {
+      if (!groups.has(op.milestone)) groups.set(op.milestone, []);
+      groups.get(op.milestone).push(op);
+    }
+    return Array.from(groups);
+  }
+
   function renderQueue() {
     const ops = myOps();
     const order = { conflict: 0, rejected: 1, pending: 2 };
     const sorted = [...ops].sort((a, b) => order[a.status] - order[b.status] || a.seq - b.seq);
+    const decisions = sorted.filter((op) => op.status !== "pending");
+    const waiting = sorted.filter((op) => op.status === "pending");
     const photos = myPhotos().filter((p) => !p.uploaded);
     const counts = app.counts || {};
     const settings = h(
@@ -2111,7 +2189,17 @@
         "section",
         { class: "card", id: "queue-records" },
         h("h2", {}, `Records (${ops.length})`),
-        sorted.length ? sorted.map(opCard) : h("p", { class: "muted" }, "None: every record is on the server."),
+        decisions.length ? decisions.map(opCard) : null,
+        waiting.length
+          ? [
+              decisions.length ? h("h3", {}, "Waiting to be sent") : null,
+              groupByMilestone(waiting).map(([milestone, group]) => [
+                h("p", { class: "small muted queue-group" }, milestoneName(milestone)),
+                h("ul", { class: "queue-list" }, group.map(opCard)),
+              ]),
+            ]
+          : null,
+        ops.length ? null : h("p", { class: "muted" }, "None: every record is on the server."),
       ),
       h(
         "section",
