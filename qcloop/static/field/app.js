@@ -2169,10 +2169,10 @@
           type: "checkbox",
           id: "originals-only",
           checked: app.settings.originals_only,
-          onchange: async (event) => {
-            app.settings.originals_only = event.currentTarget.checked;
+          onchange: serial(async (event) => {
+            app.settings.originals_only = event.target.checked;
             await store.setMeta("settings", app.settings);
-          },
+          }),
         }),
         " Send originals only (on Wi-Fi)",
       ),
