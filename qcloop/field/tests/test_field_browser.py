@@ -365,7 +365,7 @@ def test_a_whole_psi_recorded_offline_survives_a_reload_and_syncs_once(
     assert psi.status == "booked"  # nothing reached the server
 
     # Reload with no signal: the service worker serves the app; IndexedDB has everything.
-    phone.reload()
+    assert phone.reload().from_service_worker
     phone.wait_for_selector("html[data-ready=true]")
     phone.wait_for_selector("#sec-checklist")
     assert stats(phone) == before
@@ -474,8 +474,14 @@ def test_a_server_error_after_applying_is_retried_without_duplicates(
 
     context.route("**/api/field/milestones/*/sync", applied_then_500, times=1)
     context.route("**/api/field/uploads/*", last_chunk_500)
-    context.set_offline(False)  # the app syncs at once: the server applies, the answer is lost
-    sync_until_sent(phone)
+    # Back online, the app syncs by itself: the server applies the ops but the answer is lost,
+    # then the last chunk's answer is lost; the app's retry timer sends them again.
+    context.set_offline(False)
+    phone.wait_for_function(
+        "() => { const s = window.qcloopField.stats(); "
+        "return s.pending_ops === 0 && s.pending_photos === 0; }",
+        timeout=90_000,
+    )
     assert failures == {"sync": 1, "last_chunk": 1}
 
     run_worker()
@@ -545,6 +551,40 @@ def test_a_conflict_with_the_qc_lead_is_shown_and_decided_by_the_inspector(
     assert ProductionStatus.objects.get(milestone=psi).produced == 2500
     phone.goto(f"/field/#/m/{psi.pk}")
     phone.wait_for_selector("#sec-production >> text=2500 produced")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_record_is_kept_with_the_reason_until_discarded(context, phone, live_world):
+    from datetime import timedelta
+
+    from qcloop.inspections.models import ProductionStatus
+    from qcloop.testing import start_inspection
+
+    psi = start_inspection(live_world, "PSI")
+    open_app(phone, live_world.inspector)
+    download(phone, psi)
+    context.set_offline(True)
+    # Counted before production started (the PO's production start is in ten days): refused.
+    early = psi.po.production_start - timedelta(days=5)
+    count_production(phone, 100, 50, 10, early)
+    answer(phone, "PSI-LGT-MAT-01", "pass")
+    settle(phone)
+    context.set_offline(False)
+    phone.evaluate("window.qcloopField.syncNow()")
+    phone.wait_for_function("() => window.qcloopField.stats().rejected === 1")
+    assert stats(phone)["pending_ops"] == 1  # the answer went; the counts are kept
+    phone.click("#queue-link")
+    refused = phone.locator(".queue-item.rejected")
+    refused.wait_for()
+    assert "before production started" in refused.inner_text()
+    phone.screenshot(path="/tmp/field-refused.png")
+    refused.locator("[data-action=retry]").click()  # the same answer again
+    phone.wait_for_function("() => window.qcloopField.stats().rejected === 1")
+    phone.locator(".queue-item.rejected [data-action=discard]").click()  # confirmed
+    phone.wait_for_function("() => window.qcloopField.stats().pending_ops === 0")
+    assert not ProductionStatus.objects.filter(milestone=psi).exists()
+    phone.goto(f"/field/#/m/{psi.pk}")
+    phone.wait_for_selector("#sec-production >> text=Not counted yet.")
 
 
 @pytest.mark.django_db(transaction=True)
