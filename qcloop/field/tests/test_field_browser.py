@@ -358,6 +358,8 @@ def test_a_whole_psi_recorded_offline_survives_a_reload_and_syncs_once(
     phone.wait_for_selector("#sec-checklist .seg-pass input:not([disabled])", state="attached")
     recorded = record_full_psi(phone, live_world, psi, chart, photos_dir)
     phone.screenshot(path="/tmp/field-recorded.png")
+    for name in ("header", "checklist", "defects", "measurements", "photos"):
+        phone.locator(f"#sec-{name}").screenshot(path=f"/tmp/field-section-{name}.png")
     before = stats(phone)
     assert before["pending_photos"] == 5
     assert before["pending_ops"] > 30

@@ -808,7 +808,11 @@
           h(
             "dd",
             { id: "missing-count" },
-            view.missing.length ? `${view.missing.length} to record before submitting` : "nothing: ready to submit",
+            view.missing.length
+              ? `${view.missing.length} to record before submitting`
+              : state.status === "in_progress"
+                ? "nothing: ready to submit"
+                : "nothing",
           ),
         ),
       );
