@@ -126,6 +126,21 @@
     return values;
   }
 
+  // --- one request at a time ----------------------------------------------------------------
+
+  /* Every request the page makes goes through this one lane, one after the other: on a weak
+   * signal parallel requests only slow each other down, and a sync never races a download. */
+  let laneTail = Promise.resolve();
+  function lane(task) {
+    const run = laneTail.then(task, task);
+    laneTail = run.catch(() => undefined);
+    return run;
+  }
+
+  function get(url) {
+    return lane(() => fetch(url, { credentials: "same-origin", cache: "no-store" }));
+  }
+
   // --- loading what the phone holds --------------------------------------------------------
 
   async function loadQueue() {
@@ -156,7 +171,7 @@
   async function checkSession() {
     const lastUser = await store.getMeta("last_user");
     try {
-      const response = await fetch("/api/field/session", { credentials: "same-origin", cache: "no-store" });
+      const response = await get("/api/field/session");
       if (response.status === 401 || response.status === 403) {
         app.signedOut = true;
         app.user = lastUser;
@@ -372,7 +387,7 @@
     renderStatus();
     let summary;
     try {
-      summary = await engine.run({ onProgress: onUploadProgress });
+      summary = await lane(() => engine.run({ onProgress: onUploadProgress }));
     } finally {
       app.syncing = false;
     }
@@ -570,7 +585,7 @@
   async function refreshMilestones() {
     if (!app.user || app.signedOut || !navigator.onLine) return;
     try {
-      const response = await fetch("/api/field/milestones", { credentials: "same-origin", cache: "no-store" });
+      const response = await get("/api/field/milestones");
       if (response.status === 401 || response.status === 403) {
         app.signedOut = true;
         renderStatus();
@@ -589,10 +604,7 @@
     button.disabled = true;
     button.textContent = "Downloading…";
     try {
-      const response = await fetch(`/api/field/milestones/${id}/package`, {
-        credentials: "same-origin",
-        cache: "no-store",
-      });
+      const response = await get(`/api/field/milestones/${id}/package`);
       if (response.status === 401 || response.status === 403) {
         app.signedOut = true;
         throw new Error("Sign in again to download.");
@@ -1749,9 +1761,26 @@
     return { text: `Waiting (${megabytes(total)})`, kind: "queued" };
   }
 
+  /* A thumbnail from the server, fetched in the request lane and shown from a blob; offline or
+   * on any failure the placeholder stays. */
+  function remoteThumb(url, alt, placeholderText) {
+    const placeholder = h("div", { class: "thumb placeholder" }, placeholderText);
+    if (!url || !navigator.onLine) return placeholder;
+    get(url)
+      .then((response) => (response.ok ? response.blob() : null))
+      .then((blob) => {
+        if (!blob || !placeholder.isConnected) return;
+        const src = URL.createObjectURL(blob);
+        thumbnailUrls.push(src);
+        placeholder.replaceWith(h("img", { class: "thumb", src, alt }));
+      })
+      .catch(() => undefined);
+    return placeholder;
+  }
+
   function localThumb(photo, remote) {
-    if (!photo.thumb_key && remote && remote.thumbnail_url && navigator.onLine) {
-      return h("img", { class: "thumb", src: remote.thumbnail_url, alt: photo.caption || photo.name });
+    if (!photo.thumb_key && remote && remote.thumbnail_url) {
+      return remoteThumb(remote.thumbnail_url, photo.caption || photo.name, "on server");
     }
     const figure = h("div", { class: "thumb placeholder" }, photo.parts.some((p) => p.part === "photo") && !photo.thumb_key ? (photo.name.split(".").pop() || "photo").toUpperCase() : "…");
     if (photo.thumb_key) {
@@ -1788,10 +1817,11 @@
     });
     for (const remote of state.photos || []) {
       if (localIds.has(remote.uuid)) continue;
-      const image =
-        remote.thumbnail_url && navigator.onLine
-          ? h("img", { class: "thumb", src: remote.thumbnail_url, alt: remote.caption || "photo", loading: "lazy" })
-          : h("div", { class: "thumb placeholder" }, remote.status === "ready" ? "on server" : remote.status);
+      const image = remoteThumb(
+        remote.thumbnail_url,
+        remote.caption || "photo",
+        remote.status === "ready" ? "on server" : remote.status,
+      );
       tiles.push(
         h(
           "figure",
@@ -2221,7 +2251,7 @@
     event.preventDefault();
     const form = event.currentTarget;
     try {
-      const response = await fetch("/api/field/session", { credentials: "same-origin", cache: "no-store" });
+      const response = await get("/api/field/session");
       if (!response.ok) throw new Error("signed out already");
       const session = await response.json();
       form.elements.csrfmiddlewaretoken.value = session.csrf_token;
@@ -2231,10 +2261,16 @@
     }
   }
 
+  /* Resolves when the worker is active (the shell is kept for offline starts), or after a few
+   * seconds if it is slow or missing: the app works without it, only not from a cold start
+   * offline. */
   function registerServiceWorker() {
-    if (!("serviceWorker" in navigator)) return;
+    if (!("serviceWorker" in navigator)) return Promise.resolve();
     const body = document.body.dataset;
-    navigator.serviceWorker
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === SYNC_TAG) syncNow();
+    });
+    const ready = navigator.serviceWorker
       .register(body.serviceWorker, { scope: body.scope })
       .then(() => navigator.serviceWorker.ready)
       .then(() => {
@@ -2243,20 +2279,23 @@
       .catch((error) => {
         console.warn("qcloop field: no service worker, so no offline start", error);
       });
-    navigator.serviceWorker.addEventListener("message", (event) => {
-      if (event.data && event.data.type === SYNC_TAG) syncNow();
-    });
+    return Promise.race([ready, new Promise((resolve) => setTimeout(resolve, 5000))]);
   }
 
   async function boot() {
     app.device = await store.deviceId();
     app.settings = await store.getMeta("settings", app.settings);
     await checkSession();
+    // The worker keeps the shell first (its install fetches the page); the app's own requests
+    // wait behind it in the lane.
+    const worker = registerServiceWorker();
+    lane(() => worker);
     if (app.user) app.milestones = await store.getMeta(`milestones:${app.user.id}`, null);
     await loadPackages();
     await loadQueue();
     render();
-    registerServiceWorker();
+    // Ask the browser not to evict what is kept here (the queue is the only copy).
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => undefined);
     $("#sync-now").addEventListener("click", () => syncNow());
     $("#sign-out-form").addEventListener("submit", signOut);
     window.addEventListener("hashchange", () => {
@@ -2270,6 +2309,7 @@
       syncNow();
     });
     window.addEventListener("offline", () => render());
+    await worker;
     document.documentElement.dataset.ready = "true";
     if (navigator.onLine && !app.signedOut && app.user) {
       refreshMilestones();

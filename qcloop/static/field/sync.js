@@ -279,6 +279,10 @@
     let answer = await resumeOrDeclare(context, photo, part);
     if (!answer) return;
     const blob = await store.getBlob(part.blob_key);
+    if (!blob) {
+      await rejectPart(photo, part, { file: ["The file is no longer on this phone."] });
+      return;
+    }
     let wrongOffsets = 0;
     while (!answer.done) {
       const offset = answer.received;
