@@ -267,9 +267,13 @@ def record_full_psi(phone, world, milestone, chart, photos_dir):
     add_reading(phone, chart, 1, "B", "171")  # 9 cm short: out of tolerance
     count_production(phone, 3000, 3000, 2900, milestone.inspection_date)
     check_carton(phone, 10, milestone.po.number)
-    add_photos(
-        phone, [photos_dir / JOLLA], link=link_value(phone, "defect:"), caption="Crack at the base"
-    )
+    # The critical defect's own Photo button opens the camera with the link set.
+    critical = phone.locator(".defect-row", has=phone.locator(".defect-critical"))
+    phone.fill("#photo-caption", "Crack at the base")
+    with phone.expect_file_chooser() as chooser:
+        critical.locator("[data-photo-for]").click()
+    chooser.value.set_files(str(photos_dir / JOLLA))
+    phone.wait_for_selector("#sec-photos figure")
     add_photos(
         phone, [photos_dir / NOKIA], link="item:PSI-LGT-PKG-01", caption="Crushed export carton"
     )

@@ -1121,6 +1121,7 @@
         item.mandatory ? null : [" ", badge("optional")],
         " ",
         queuedMark(view, `answer:${item.code}`),
+        item.result === "fail" && !disabled ? [" ", photoButton(`item:${item.code}`, `Photo for ${item.code}`)] : null,
       ),
       h(
         "div",
@@ -1231,18 +1232,48 @@
           queuedMark(view, `defect:${defect.uuid}`),
         ),
       ),
-      editable(view) && !defect.from_measurements
+      editable(view)
         ? h(
-            "button",
-            {
-              type: "button",
-              class: "danger small-button",
-              "aria-label": `Remove ${defect.description}`,
-              onclick: () => removeDefect(pkg, defect),
-            },
-            "Remove",
+            "div",
+            { class: "row-actions" },
+            photoButton(`defect:${defect.uuid}`, `Photo of ${defect.description}`),
+            defect.from_measurements
+              ? null
+              : h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "danger small-button",
+                    "aria-label": `Remove ${defect.description}`,
+                    onclick: () => removeDefect(pkg, defect),
+                  },
+                  "Remove",
+                ),
           )
         : null,
+    );
+  }
+
+  /* "Photo" beside a finding: the photo form set to show it, and the camera opened (in the
+   * same tap, which browsers require to open a file picker). */
+  function photoButton(link, label) {
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "secondary small-button",
+        "aria-label": label,
+        dataset: { photoFor: link },
+        onclick: () => {
+          const select = document.getElementById("photo-link");
+          const input = document.getElementById("photo-input");
+          if (!select || !input) return;
+          select.value = link;
+          document.getElementById("sec-photos").scrollIntoView({ block: "start" });
+          input.click();
+        },
+      },
+      "Photo",
     );
   }
 
