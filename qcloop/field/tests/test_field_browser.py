@@ -263,6 +263,7 @@ def record_full_psi(phone, world, milestone, chart, photos_dir):
     add_defect(phone, codes["critical"], "critical", 1, carton=10)
     add_defect(phone, codes["major"], "major", 2)
     add_defect(phone, codes["minor"], "minor", 3)
+    phone.locator("#sec-defects").screenshot(path="/tmp/field-section-defects-editing.png")
     add_reading(phone, chart, 1, "A", "30.2")
     add_reading(phone, chart, 1, "B", "171")  # 9 cm short: out of tolerance
     count_production(phone, 3000, 3000, 2900, milestone.inspection_date)

@@ -1316,7 +1316,7 @@
         return words.every((w) => text.includes(w));
       });
       list.replaceChildren(
-        ...matches.slice(0, 80).map((c) => h("option", { value: c.id }, `${c.code} — ${c.name} (${c.defect_class})`)),
+        ...matches.slice(0, 80).map((c) => h("option", { value: c.id }, `${c.name} · ${c.defect_class} · ${c.code}`)),
       );
     }
     search.addEventListener("input", fillCodes);
