@@ -15,6 +15,12 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     import tempfile
 
+    # SQLite tests use a file, not the in-memory default: pytest-django shares one in-memory
+    # connection among the live server's request threads, and concurrent requests then fail.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        folder = tempfile.mkdtemp(prefix="qcloop-test-db-")
+        database["TEST"] = {**database.get("TEST", {}), "NAME": f"{folder}/test.sqlite3"}
     # Uploaded files of the test run go to a folder of their own, never the data dir.
     media = tempfile.mkdtemp(prefix="qcloop-test-media-")
     settings.STORAGES = {

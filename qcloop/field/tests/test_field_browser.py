@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import SHARED_PHOTOS, in_ci, sign_in
+from conftest import sign_in
 
 PHONE = {"width": 390, "height": 844}
 CHUNK = 64 * 1024
@@ -19,17 +19,6 @@ NOKIA = "jpg/mobile/HMD_Nokia_8.3_5G.jpg"  # 4608 x 1976 with GPS, 2.2 MB
 GPS_SMALL = "jpg/gps/DSCN0010.jpg"  # 640 x 480 with GPS: small, sent whole
 TURNED = "jpg/orientation/landscape_6.jpg"  # EXIF orientation 6: sent whole
 IPHONE_HEIC = "heic/mobile/iphone_13_pro_max.HEIC"  # Chromium cannot decode it: sent whole
-
-
-@pytest.fixture
-def photos_dir():
-    if not SHARED_PHOTOS.is_dir():
-        if in_ci():
-            pytest.fail(
-                f"{SHARED_PHOTOS} is missing: CI must have the shared photos beside the repo"
-            )
-        pytest.skip(f"the shared photos are not at {SHARED_PHOTOS}")
-    return SHARED_PHOTOS
 
 
 @pytest.fixture
@@ -255,7 +244,7 @@ def package_items(milestone):
     return milestone.checklist.items
 
 
-def record_full_psi(phone, world, milestone, chart, photos_dir):
+def record_full_psi(phone, world, milestone, chart, shared_photos):
     """A whole PSI, as an inspector records it with no signal. Returns what was recorded."""
     items = package_items(milestone)
     answer_all(phone, items, fail={"PSI-LGT-PKG-01"})
@@ -273,12 +262,12 @@ def record_full_psi(phone, world, milestone, chart, photos_dir):
     phone.fill("#photo-caption", "Crack at the base")
     with phone.expect_file_chooser() as chooser:
         critical.locator("[data-photo-for]").click()
-    chooser.value.set_files(str(photos_dir / JOLLA))
+    chooser.value.set_files(str(shared_photos / JOLLA))
     phone.wait_for_selector("#sec-photos figure")
     add_photos(
-        phone, [photos_dir / NOKIA], link="item:PSI-LGT-PKG-01", caption="Crushed export carton"
+        phone, [shared_photos / NOKIA], link="item:PSI-LGT-PKG-01", caption="Crushed export carton"
     )
-    general = [photos_dir / GPS_SMALL, photos_dir / TURNED, photos_dir / IPHONE_HEIC]
+    general = [shared_photos / GPS_SMALL, shared_photos / TURNED, shared_photos / IPHONE_HEIC]
     add_photos(phone, general, caption="Warehouse")
     phone.wait_for_selector("#submit-inspection:not([disabled])")
     phone.click("#submit-inspection")
@@ -289,7 +278,7 @@ def record_full_psi(phone, world, milestone, chart, photos_dir):
     return {
         "items": items,
         "codes": codes,
-        "files": [photos_dir / f for f in files],
+        "files": [shared_photos / f for f in files],
         "renditions": 2,
     }
 
@@ -349,7 +338,7 @@ def assert_one_of_everything(milestone, recorded, run_worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_psi_recorded_offline_survives_a_reload_and_syncs_once(
-    context, phone, live_world, photos_dir, small_chunks, run_worker
+    context, phone, live_world, shared_photos, small_chunks, run_worker
 ):
     psi = book(live_world, "PSI")
     chart = add_chart(live_world)
@@ -361,7 +350,7 @@ def test_a_whole_psi_recorded_offline_survives_a_reload_and_syncs_once(
     phone.wait_for_selector("#net-state.offline")
     phone.click("#start-inspection")
     phone.wait_for_selector("#sec-checklist .seg-pass input:not([disabled])", state="attached")
-    recorded = record_full_psi(phone, live_world, psi, chart, photos_dir)
+    recorded = record_full_psi(phone, live_world, psi, chart, shared_photos)
     phone.screenshot(path="/tmp/field-recorded.png")
     for name in ("header", "checklist", "defects", "measurements", "photos"):
         phone.locator(f"#sec-{name}").screenshot(path=f"/tmp/field-section-{name}.png")
@@ -399,7 +388,7 @@ def test_a_whole_psi_recorded_offline_survives_a_reload_and_syncs_once(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_photo_upload_cut_mid_way_resumes_where_it_broke(
-    context, phone, live_world, photos_dir, small_chunks, run_worker
+    context, phone, live_world, shared_photos, small_chunks, run_worker
 ):
     from qcloop.inspections.models import PhotoAttachment
     from qcloop.testing import start_inspection
@@ -408,7 +397,7 @@ def test_a_photo_upload_cut_mid_way_resumes_where_it_broke(
     open_app(phone, live_world.inspector)
     download(phone, psi)
     context.set_offline(True)
-    add_photos(phone, [photos_dir / IPHONE_HEIC], caption="Label close-up")
+    add_photos(phone, [shared_photos / IPHONE_HEIC], caption="Label close-up")
     settle(phone)
 
     puts = []  # the offset of every chunk sent
@@ -429,7 +418,7 @@ def test_a_photo_upload_cut_mid_way_resumes_where_it_broke(
     context.set_offline(False)  # the app syncs at once, and the connection breaks
     sync_until_sent(phone)
 
-    size = (photos_dir / IPHONE_HEIC).stat().st_size
+    size = (shared_photos / IPHONE_HEIC).stat().st_size
     assert cut["at"] == CHUNK
     assert puts.count(0) == 1, f"the upload started again from zero: {puts}"
     assert puts.count(CHUNK) == 2, f"the broken chunk was not sent again: {puts}"
@@ -437,13 +426,13 @@ def test_a_photo_upload_cut_mid_way_resumes_where_it_broke(
     assert puts[-1] == (size - 1) // CHUNK * CHUNK  # it went on to the last chunk
     run_worker()
     attachment = PhotoAttachment.objects.select_related("photo").get(milestone=psi)
-    assert attachment.photo.sha256 == sha256_of(photos_dir / IPHONE_HEIC)
+    assert attachment.photo.sha256 == sha256_of(shared_photos / IPHONE_HEIC)
     assert PhotoAttachment.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_server_error_after_applying_is_retried_without_duplicates(
-    context, phone, live_world, photos_dir, small_chunks, run_worker
+    context, phone, live_world, shared_photos, small_chunks, run_worker
 ):
     from qcloop.inspections.models import CheckAnswer, Defect, PhotoAttachment
     from qcloop.testing import start_inspection
@@ -455,7 +444,7 @@ def test_a_server_error_after_applying_is_retried_without_duplicates(
     answer(phone, "PSI-LGT-MAT-01", "pass")
     add_defect(phone, code_of_class(psi, "major"), "major", 2)
     add_photos(
-        phone, [photos_dir / GPS_SMALL], link=link_value(phone, "defect:"), caption="Scratch"
+        phone, [shared_photos / GPS_SMALL], link=link_value(phone, "defect:"), caption="Scratch"
     )
     settle(phone)
 
@@ -495,7 +484,7 @@ def test_a_server_error_after_applying_is_retried_without_duplicates(
     assert CheckAnswer.objects.filter(milestone=psi).count() == 1
     assert Defect.objects.filter(milestone=psi).count() == 1
     attachment = PhotoAttachment.objects.select_related("photo", "defect").get(milestone=psi)
-    assert attachment.photo.sha256 == sha256_of(photos_dir / GPS_SMALL)
+    assert attachment.photo.sha256 == sha256_of(shared_photos / GPS_SMALL)
     assert attachment.defect == Defect.objects.get(milestone=psi)
 
 
@@ -595,7 +584,7 @@ def test_a_refused_record_is_kept_with_the_reason_until_discarded(context, phone
 
 
 @pytest.mark.django_db(transaction=True)
-def test_signing_out_keeps_the_queue_for_its_inspector(context, phone, live_world, photos_dir):
+def test_signing_out_keeps_the_queue_for_its_inspector(context, phone, live_world, shared_photos):
     from qcloop.inspections.models import CheckAnswer, Defect
     from qcloop.testing import start_inspection
 
@@ -636,13 +625,13 @@ def test_signing_out_keeps_the_queue_for_its_inspector(context, phone, live_worl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_phone_rendition_keeps_the_exif_and_is_upright(phone, live_world, photos_dir):
+def test_the_phone_rendition_keeps_the_exif_and_is_upright(phone, live_world, shared_photos):
     """The 1600 px copy made on the phone keeps the original's capture time and GPS, with its
     orientation reset because its pixels are already turned."""
     from PIL import Image
 
     open_app(phone, live_world.inspector)
-    original = (photos_dir / NOKIA).read_bytes()
+    original = (shared_photos / NOKIA).read_bytes()
     made = phone.evaluate(
         """async (b64) => {
             const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));

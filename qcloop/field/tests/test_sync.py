@@ -379,8 +379,6 @@ def test_a_retry_racing_its_first_try_is_applied_once():
 
     from qcloop.testing import build_world
 
-    if connection.vendor != "postgresql":
-        pytest.skip("two requests at once need two real connections: runs on PostgreSQL")
     world = build_world("r")
     psi = start_inspection(world, "PSI")
     api = client_for(world.inspector)
