@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "qcloop.orders",
     "qcloop.inspections",
     "qcloop.field",
+    "qcloop.reports",
 ]
 
 MIDDLEWARE = [

@@ -80,6 +80,8 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=16, choices=OrganisationKind.choices)
     country = models.CharField(max_length=2, validators=[validate_country])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # A buyer's choice: its suppliers see the published reports of their POs too.
+    shares_reports_with_suppliers = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=now)
 
     class Meta:
