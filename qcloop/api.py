@@ -15,6 +15,7 @@ from qcloop.field.api import router as field_router
 from qcloop.inspections.api import router as inspections_router
 from qcloop.inspections.inspect_api import router as inspect_router
 from qcloop.orders.api import router as orders_router
+from qcloop.reports.api import router as reports_router
 
 # Where a service's field errors sit in the request: every write route takes its body as the
 # parameter `payload`, so ninja names body fields ("body", "payload", field, ...).
@@ -39,6 +40,7 @@ api.add_router("", orders_router)
 api.add_router("", inspections_router)
 api.add_router("", inspect_router)
 api.add_router("", field_router)
+api.add_router("", reports_router)
 
 
 def field_loc(path: str) -> list[str | int]:

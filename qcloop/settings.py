@@ -200,6 +200,14 @@ else:
             "OPTIONS": {"file_path": str(DATA_DIR / "outbox")},
         }
     }
+# Reports: the turnaround promised to the buyer, and when the QC lead is warned.
+QCLOOP_REPORT_SLA_HOURS = int(os.environ.get("QCLOOP_REPORT_SLA_HOURS", "24"))
+QCLOOP_SUMMARY_SLA_HOURS = int(os.environ.get("QCLOOP_SUMMARY_SLA_HOURS", "48"))
+QCLOOP_REPORT_WARN_HOURS = int(os.environ.get("QCLOOP_REPORT_WARN_HOURS", "4"))
+# Above this a report's PDF is linked in the email, not attached (mail servers refuse big mail).
+QCLOOP_REPORT_ATTACH_MAX_BYTES = int(
+    os.environ.get("QCLOOP_REPORT_ATTACH_MAX_BYTES", str(10 * 1024 * 1024))
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "qcloop <qcloop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

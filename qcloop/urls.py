@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("qcloop.orders.urls")),
     path("", include("qcloop.inspections.urls")),
     path("field/", include("qcloop.field.urls")),
+    path("", include("qcloop.reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -47,10 +47,25 @@ def buyer_home(user) -> dict:
     }
 
 
+def _reports_due(user):
+    """The QC lead's unpublished reports, the nearest deadline first, with their SLA state."""
+    from qcloop.reports.models import Report
+    from qcloop.reports.turnaround import report_rows
+
+    due = (
+        for_user(Report, user)
+        .filter(po__qc_lead=user, published_at__isnull=True)
+        .select_related("po__supplier", "po__qc_lead", "milestone")
+        .order_by("due_at")
+    )
+    return report_rows(due[:50])
+
+
 def qc_lead_home(user) -> dict:
     orders = _active_orders(user).filter(qc_lead=user)
     return {
         "orders": orders,
+        "reports_due": _reports_due(user),
         "to_review": _milestones(user)
         .filter(po__qc_lead=user, status=MilestoneStatus.SUBMITTED)
         .order_by("submitted_at"),

@@ -213,7 +213,7 @@ def _workspace(request, milestone: Milestone, bound=None, status=200, errors=Non
 @login_required
 def inspect(request, pk: int):
     milestone = _milestone(request, pk)
-    if milestone.status != "in_progress":
+    if not recording.is_open_for_recording(request.user, milestone):
         messages.info(request, f"The {milestone.label} is not in progress: nothing to record.")
         return redirect("inspections:milestone_detail", pk=pk)
     return _workspace(request, milestone)

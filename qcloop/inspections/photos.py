@@ -72,7 +72,9 @@ def upload_photo(
         if done.milestone_id != milestone.pk:
             raise ValidationError({"uuid": "This photo id belongs to another inspection."})
         return done
-    if milestone.status not in {MilestoneStatus.IN_PROGRESS, MilestoneStatus.SUBMITTED}:
+    if milestone.status != MilestoneStatus.SUBMITTED and not recording.is_open_for_recording(
+        by, milestone
+    ):
         raise ValidationError({"milestone": "Photos are added while the inspection is open."})
     _check_size(data, name)
     check_links(milestone, defect, item_code, reading)

@@ -45,6 +45,17 @@ def may_record(user: User, milestone: Milestone) -> bool:
     return user.pk in {milestone.inspector_id, milestone.po.qc_lead_id}
 
 
+def is_open_for_recording(by: User, milestone: Milestone) -> bool:
+    """In progress; or published, for the QC lead, while they correct its report."""
+    if milestone.status == MilestoneStatus.IN_PROGRESS:
+        return True
+    if milestone.status != MilestoneStatus.PUBLISHED or by.pk != milestone.po.qc_lead_id:
+        return False
+    from qcloop.reports.services import correction_open
+
+    return correction_open(milestone)
+
+
 def _open_for_recording(by: User, milestone: Milestone) -> Milestone:
     milestone = (
         Milestone.objects.select_for_update(of=("self",))
@@ -53,7 +64,7 @@ def _open_for_recording(by: User, milestone: Milestone) -> Milestone:
     )
     if not may_record(by, milestone):
         raise PermissionDenied("Only the assigned inspector and the PO's QC lead record findings.")
-    if milestone.status != MilestoneStatus.IN_PROGRESS:
+    if not is_open_for_recording(by, milestone):
         state = milestone.get_status_display().lower()
         raise ValidationError(
             {
@@ -693,4 +704,8 @@ def submit_inspection(*, by: User, milestone: Milestone) -> Milestone:
     milestone.result = result.outcome
     milestone.result_detail = {**result.to_dict(), "observations": observations}
     milestone.save(update_fields=["result", "result_detail", "updated_at"])
-    return transition_milestone(by=by, milestone=milestone, to=MilestoneStatus.SUBMITTED)
+    milestone = transition_milestone(by=by, milestone=milestone, to=MilestoneStatus.SUBMITTED)
+    from qcloop.reports.services import open_report
+
+    open_report(milestone)
+    return milestone

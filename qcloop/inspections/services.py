@@ -178,6 +178,10 @@ def transition_milestone(*, by: User, milestone: Milestone, to: str) -> Mileston
     milestone.status = to
     milestone.save()
     revisions.stamp(milestone, revisions.STATUS, by)
+    if to == S.PUBLISHED:
+        from qcloop.reports.services import milestone_published
+
+        milestone_published(milestone, by)
     if to == S.PUBLISHED and milestone.kind == MilestoneKind.PSI and milestone.result_detail:
         # A published PSI is a judged lot of the supplier's stream: it moves the switching.
         found = {name: c["found"] for name, c in milestone.result_detail["per_class"].items()}

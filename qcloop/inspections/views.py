@@ -171,6 +171,12 @@ def _switching(user, milestone: Milestone) -> list[dict]:
     return [row for row in rows if row["stream"].category == category]
 
 
+def _report(user, milestone: Milestone):
+    from qcloop.reports.models import Report
+
+    return for_user(Report, user).filter(milestone=milestone).first()
+
+
 def _render(request, milestone, plan_form, status=200, sampling_form=None):
     can_sample = (
         milestone.kind in SAMPLED_KINDS
@@ -193,6 +199,7 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             and may_record(request.user, milestone),
             "findings": _findings(request.user, milestone),
             "sampling_form": sampling_form if can_sample else None,
+            "report": _report(request.user, milestone),
         },
         status=status,
     )

@@ -53,8 +53,15 @@ def po_detail(request, pk: int):
             "lines": po.lines.select_related("product"),
             "milestones": selectors.timeline(po),
             "can_edit": can_edit_po(request.user, po),
+            "reports": _reports(request.user, po),
         },
     )
+
+
+def _reports(user, po):
+    from qcloop.reports.models import Report
+
+    return for_user(Report, user).filter(po=po).select_related("milestone").order_by("created_at")
 
 
 def _with_one_more_line(data):

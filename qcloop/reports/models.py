@@ -196,9 +196,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["version", "email"]
-        constraints = [
-            models.UniqueConstraint(fields=["version", "email"], name="unique_delivery")
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "email"], name="unique_delivery")]
 
     def __str__(self):
         return f"{self.version} to {self.email}: {self.status}"

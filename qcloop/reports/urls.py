@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dossier_views, views
+from . import views
 
 app_name = "reports"
 urlpatterns = [
@@ -8,14 +8,10 @@ urlpatterns = [
     path("reports/turnaround/", views.turnaround, name="turnaround"),
     path("reports/recipients/", views.recipients, name="recipients"),
     path("reports/<int:pk>/", views.report_detail, name="detail"),
-    path("reports/<int:pk>/preview/", views.preview, name="preview"),
     path("reports/<int:pk>/preview.pdf", views.preview_pdf, name="preview_pdf"),
     path("reports/<int:pk>/review/", views.review, name="review"),
     path("reports/<int:pk>/correction/", views.correction, name="correction"),
     path("reports/<int:pk>/v<int:number>/", views.version_html, name="version"),
     path("reports/<int:pk>/v<int:number>.pdf", views.version_pdf, name="version_pdf"),
-    path("reports/photos/<int:version_pk>/<int:attachment_pk>/", views.report_photo, name="photo"),
-    path("pos/<int:pk>/summary/", views.po_summary, name="po_summary"),
-    path("pos/<int:pk>/dossier.zip", dossier_views.po_dossier, name="dossier"),
     path("verify/", views.verify, name="verify"),
 ]

@@ -180,3 +180,67 @@ def start_inspection(
         transition_milestone(by=world.inspector, milestone=milestone, to="in_progress")
     milestone.refresh_from_db()
     return milestone
+
+
+def submit_inspection_of(world: World, kind: str, defects=(), photos=()):
+    """Start the world's milestone, answer its checklist (all pass), count production,
+    record `defects` ((class, quantity, description), ...) and `photos` ((bytes, caption) or
+    (bytes, caption, True) for evidence of the first defect), and submit it as the inspector:
+    the report is then waiting for the QC lead."""
+    from qcloop.inspections.photos import ingest, upload_photo
+    from qcloop.inspections.recording import (
+        answer_check,
+        record_defect,
+        record_loading,
+        record_production,
+        submit_inspection,
+    )
+
+    milestone = start_inspection(world, kind)
+    for item in milestone.checklist.items if milestone.checklist else []:
+        value = "1" if item["answer"] == "number" else ""
+        answer_check(
+            by=world.inspector,
+            milestone=milestone,
+            item_code=item["code"],
+            result="pass",
+            value=value,
+        )
+    if kind == "CLI":
+        record_loading(
+            by=world.inspector,
+            milestone=milestone,
+            container_number="MSKU1234565",
+            seal_number="SEAL-1",
+            loaded={},
+        )
+    else:
+        record_production(
+            by=world.inspector,
+            milestone=milestone,
+            counted_on=milestone.window_start,
+            produced={"IPC": 200, "DUPRO": 1300}.get(kind, 3000),
+            finished={"IPC": 100, "DUPRO": 1000}.get(kind, 3000),
+            packed=3000 if kind == "PSI" else 0,
+        )
+    recorded = [
+        record_defect(
+            by=world.inspector,
+            milestone=milestone,
+            quantity=quantity,
+            description=description,
+            defect_class=defect_class,
+        )
+        for defect_class, quantity, description in defects
+    ]
+    for data, caption, *of_defect in photos:
+        attachment = upload_photo(
+            by=world.inspector,
+            milestone=milestone,
+            data=data,
+            name="IMG.jpg",
+            caption=caption,
+            defect=recorded[0] if of_defect and of_defect[0] else None,
+        )
+        ingest(attachment.pk)
+    return submit_inspection(by=world.inspector, milestone=milestone)

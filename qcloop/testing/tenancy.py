@@ -53,6 +53,7 @@ class Victim:
     defect_code_id: int
     photo_id: int
     upload_id: str = ""
+    report_id: int = 0
     markers: list[str] = field(default_factory=list)
 
     def __getattr__(self, name):
@@ -61,6 +62,18 @@ class Victim:
 
 def _po(v):
     return {"pk": v.po.pk}
+
+
+def _report(v):
+    return {"pk": v.report_id}
+
+
+def _report_id(v):
+    return {"report_id": v.report_id}
+
+
+def _report_version(v):
+    return {"pk": v.report_id, "number": 1}
 
 
 def _dupro_id(v):
@@ -138,6 +151,27 @@ PAGE_ROUTES: dict[str, Probe] = {
     "inspections:upload_photos": Probe("object", methods=("POST",), kwargs=_milestone),
     "inspections:po_photos": Probe("object", kwargs=_po),
     # The field app's shell carries no data: the phone fetches it through the API.
+    "reports:list": Probe("scoped"),
+    "reports:turnaround": Probe("scoped"),
+    "reports:recipients": Probe("scoped", insider=Role.BUYER_MANAGER),
+    "reports:detail": Probe("object", kwargs=_report),
+    "reports:preview_pdf": Probe("object", kwargs=_report),
+    "reports:review": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_report,
+        body=lambda v: {"action": "comment", "text": "hijack"},
+    ),
+    "reports:correction": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_report,
+        body=lambda v: {"action": "open", "reason": "hijack"},
+        insider=Role.QC_LEAD,
+    ),
+    "reports:version": Probe("object", kwargs=_report_version),
+    "reports:version_pdf": Probe("object", kwargs=_report_version),
+    "reports:verify": Probe("public"),
     "field:app": Probe("scoped"),
     "field:service_worker": Probe("public"),
     "field:manifest": Probe("public"),
@@ -211,6 +245,39 @@ def _ids(v) -> dict:
 
 # API operations, by "METHOD /path" as the OpenAPI schema names them.
 API_ROUTES: dict[str, Probe] = {
+    "GET /api/reports": Probe("scoped"),
+    "GET /api/reports/{report_id}": Probe("object", kwargs=_report_id),
+    "GET /api/reports/{report_id}/versions/{number}": Probe(
+        "object", kwargs=lambda v: {**_report_id(v), "number": 1}
+    ),
+    "GET /api/reports/{report_id}/versions/{number}/pdf": Probe(
+        "object", kwargs=lambda v: {**_report_id(v), "number": 1}
+    ),
+    "POST /api/reports/{report_id}/comments": Probe(
+        "object", methods=("POST",), kwargs=_report_id, body=lambda v: {"text": "hijack"}
+    ),
+    "POST /api/reports/{report_id}/send-back": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_report_id,
+        body=lambda v: {"text": "hijack"},
+        insider=Role.QC_LEAD,
+    ),
+    "POST /api/reports/{report_id}/approve": Probe(
+        "object", methods=("POST",), kwargs=_report_id, body=lambda v: {}, insider=Role.QC_LEAD
+    ),
+    "POST /api/reports/{report_id}/correction": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_report_id,
+        body=lambda v: {"reason": "hijack"},
+        insider=Role.QC_LEAD,
+    ),
+    "POST /api/reports/{report_id}/correction/publish": Probe(
+        "object", methods=("POST",), kwargs=_report_id, body=lambda v: {}, insider=Role.QC_LEAD
+    ),
+    "GET /api/verify": Probe("public"),
+    "POST /api/verify": Probe("public"),
     "GET /api/me": Probe("scoped"),
     "GET /api/suppliers": Probe("scoped", query=lambda v: f"?buyer={v.buyer.pk}"),
     "POST /api/suppliers": Probe(
@@ -512,8 +579,21 @@ def prepare_victim(world: World) -> Victim:
         defect_code_id=code.pk,
         photo_id=_victim_photo(world).pk,
         upload_id=_victim_upload(world),
+        report_id=_victim_report(world),
         markers=markers,
     )
+
+
+def _victim_report(world: World) -> int:
+    """The victim's PSI, inspected and published as version 1 of its report."""
+    from qcloop.reports.models import Report
+    from qcloop.reports.services import approve
+    from qcloop.testing import submit_inspection_of
+
+    psi = submit_inspection_of(world, "PSI", defects=[("major", 2, "Victim scratch")])
+    report = Report.objects.get(milestone=psi)
+    approve(by=world.qc_lead, report=report, lead_summary="Victim summary")
+    return report.pk
 
 
 def _victim_upload(world: World) -> str:

@@ -213,6 +213,8 @@ def test_an_anonymous_visitor_sees_nothing(scene):
         assert response.status_code in (302, 405), f"{url}: {response.status_code}"
         assert not leaked(victim, response.content)
     for operation, probe in API_ROUTES.items():
+        if probe.kind == "public":
+            continue
         method, path = operation.split(" ", 1)
         url = re.sub(r"{(\w+)}", lambda m, p=probe: str(p.kwargs(victim)[m.group(1)]), path)
         response = client.generic(method, url)

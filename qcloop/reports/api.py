@@ -1,0 +1,218 @@
+"""Reports in the API: list and read them, fetch a version's content and PDF, take the review
+steps, and verify a PDF (the one route that needs no caller)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from qcloop.accounts.api import errors
+from qcloop.core.tenancy import for_user, get_for_user
+
+from . import services, verify
+from .models import Report, ReportVersion
+
+router = Router(tags=["reports"])
+
+
+class VersionOut(Schema):
+    number: int
+    code: str
+    published_at: datetime
+    superseded_at: datetime | None
+    correction_reason: str
+    content_sha256: str
+    pdf_sha256: str | None
+    pdf_bytes: int | None
+    pdf_url: str
+
+    @staticmethod
+    def resolve_pdf_sha256(version) -> str | None:
+        return version.pdf_sha256 or None
+
+    @staticmethod
+    def resolve_pdf_url(version) -> str:
+        return f"/api/reports/{version.report_id}/versions/{version.number}/pdf"
+
+
+class ReportOut(Schema):
+    id: int
+    kind: str
+    title: str
+    po_id: int
+    po_number: str
+    milestone_id: int | None
+    clock_started_at: datetime
+    due_at: datetime
+    published_at: datetime | None
+    on_time: bool | None
+    correction_open: bool
+    versions: list[VersionOut]
+
+    @staticmethod
+    def resolve_po_number(report) -> str:
+        return report.po.number
+
+    @staticmethod
+    def resolve_correction_open(report) -> bool:
+        return report.correction_opened_at is not None
+
+    @staticmethod
+    def resolve_versions(report) -> list:
+        return list(report.versions.order_by("number"))
+
+
+def _reports(request):
+    return for_user(Report, request.user).select_related("po", "milestone")
+
+
+@router.get("/reports", response={200: list[ReportOut], **errors(401)})
+def list_reports(request, po: int | None = None, published: bool | None = None):
+    """The caller's reports, newest first: buyers see published ones only."""
+    reports = _reports(request).prefetch_related("versions")
+    if po is not None:
+        reports = reports.filter(po_id=po)
+    if published is not None:
+        reports = reports.filter(published_at__isnull=not published)
+    return list(reports[:500])
+
+
+@router.get("/reports/{int:report_id}", response={200: ReportOut, **errors(401, 404)})
+def get_report(request, report_id: int):
+    return get_for_user(Report, request.user, pk=report_id)
+
+
+class ContentOut(Schema):
+    number: int
+    content_sha256: str
+    content: dict[str, Any]
+
+
+@router.get(
+    "/reports/{int:report_id}/versions/{int:number}",
+    response={200: ContentOut, **errors(401, 404)},
+)
+def get_version(request, report_id: int, number: int):
+    """A version's frozen content: the data of the report, as published."""
+    return get_for_user(ReportVersion, request.user, report_id=report_id, number=number)
+
+
+@router.get(
+    "/reports/{int:report_id}/versions/{int:number}/pdf",
+    response={200: None, **errors(401, 404)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def get_pdf(request, report_id: int, number: int):
+    version = get_for_user(ReportVersion, request.user, report_id=report_id, number=number)
+    version = services.ensure_pdf(version)
+    return FileResponse(
+        default_storage.open(version.pdf, "rb"),
+        content_type="application/pdf",
+        filename=version.filename,
+    )
+
+
+class TextIn(Schema):
+    text: str = ""
+
+
+class NoteOut(Schema):
+    id: int
+    kind: str
+    text: str
+    author: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_author(note) -> str:
+        return note.author.full_name
+
+
+@router.post(
+    "/reports/{int:report_id}/comments", response={201: NoteOut, **errors(401, 403, 404, 422)}
+)
+def add_comment(request, report_id: int, payload: TextIn):
+    """A comment in the review (the agency's people on the PO)."""
+    note = services.comment(by=request.user, report=_report(request, report_id), text=payload.text)
+    return Status(201, note)
+
+
+@router.post(
+    "/reports/{int:report_id}/send-back", response={200: ReportOut, **errors(401, 403, 404, 422)}
+)
+def send_back(request, report_id: int, payload: TextIn):
+    """The QC lead sends the inspection back with what to change."""
+    report = _report(request, report_id)
+    services.send_back(by=request.user, report=report, text=payload.text)
+    return _report(request, report_id)
+
+
+@router.post(
+    "/reports/{int:report_id}/approve", response={200: ReportOut, **errors(401, 403, 404, 422)}
+)
+def approve(request, report_id: int, payload: TextIn):
+    """The QC lead approves: version 1 is published to the buyer (`text`: their summary)."""
+    services.approve(by=request.user, report=_report(request, report_id), lead_summary=payload.text)
+    return _report(request, report_id)
+
+
+class CorrectionIn(Schema):
+    reason: str
+
+
+@router.post(
+    "/reports/{int:report_id}/correction",
+    response={200: ReportOut, **errors(401, 403, 404, 422)},
+)
+def open_correction(request, report_id: int, payload: CorrectionIn):
+    services.open_correction(
+        by=request.user, report=_report(request, report_id), reason=payload.reason
+    )
+    return _report(request, report_id)
+
+
+@router.post(
+    "/reports/{int:report_id}/correction/publish",
+    response={200: ReportOut, **errors(401, 403, 404, 422)},
+)
+def publish_correction(request, report_id: int, payload: TextIn):
+    report = _report(request, report_id)
+    services.publish_correction(by=request.user, report=report, lead_summary=payload.text or None)
+    return _report(request, report_id)
+
+
+def _report(request, report_id: int) -> Report:
+    return get_for_user(Report, request.user, pk=report_id)
+
+
+class VerifyOut(Schema):
+    status: str
+    message: str
+    sha256: str | None
+    document: dict[str, Any] | None = None
+    current: dict[str, Any] | None = None
+
+
+@router.get("/verify", response={200: VerifyOut, 404: VerifyOut}, auth=None)
+def verify_lookup(request, code: str = "", sha256: str = ""):
+    """Is the report with this verification code, or this PDF SHA-256, authentic and
+    current? No caller needed: anyone holding the PDF may ask."""
+    verdict = verify.by_code(code) if code else verify.by_sha256(sha256)
+    return Status(404 if verdict.status == "unknown" else 200, verdict.to_dict())
+
+
+@router.post("/verify", response={200: VerifyOut, 404: VerifyOut, **errors(422)}, auth=None)
+def verify_file(request, pdf: File[UploadedFile]):
+    """The same, for the PDF file itself (multipart field `pdf`); nothing is kept."""
+    verdict = verify.by_file(pdf.chunks())
+    return Status(404 if verdict.status == "unknown" else 200, verdict.to_dict())
