@@ -1,6 +1,7 @@
 """Test-wide settings: fast password hashing and static files served from the source tree."""
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,46 @@ def other_world(db):
     from qcloop.testing import build_world
 
     return build_world("b")
+
+
+class Inbox:
+    """What the loopback SMTP server received: (sender, recipients, raw message text).
+    Addresses in `refused` are turned away at RCPT, as a server does with an unknown user."""
+
+    def __init__(self):
+        self.messages = []
+        self.refused = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refused:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free loopback port, and Django's mail pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    yield inbox
+    controller.stop()
 
 
 def in_ci() -> bool:

@@ -1,40 +1,12 @@
-"""Notifications leave through a real SMTP conversation with a server on loopback."""
+"""Notifications leave through a real SMTP conversation with a server on loopback (the
+`smtp_server` fixture of the root conftest.py)."""
 
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from qcloop.accounts.models import Role
 from qcloop.inspections.services import update_milestone
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
-        }
-    }
-    yield inbox
-    controller.stop()
 
 
 @pytest.mark.django_db(transaction=True)
