@@ -56,6 +56,9 @@ from qcloop.orders.services import (
     save_supplier,
     update_purchase_order,
 )
+from qcloop.reports.content import content_sha256, milestone_content
+from qcloop.reports.models import Report, ReportKind, ReportVersion
+from qcloop.reports.services import approve, draft_content, report_sla
 
 PASSWORD = "qcloop-demo-2026"
 STAFF_EMAIL = "admin@qcloop.example"
@@ -568,6 +571,9 @@ def _load(today: date, seed: int) -> None:
     plans = plan_orders(today, seed)
     for plan in plans:
         _create_order(program, plan)
+    # After every PO exists: a summary reads the supplier's earlier lots, whichever PO was
+    # entered first.
+    _publish_summaries(program)
     _backdate_setup(program, today, plans[0].created_on)
 
 
@@ -741,9 +747,7 @@ def _take_photos(milestone: Milestone, inspector: User, day: date, rng: random.R
     if milestone.kind == MilestoneKind.CLI and rng.random() < 0.5:
         shots.append(("Container seal", 11.0))  # degrees north: far from any demo factory
     for caption, shift in shots:
-        data = _demo_photo(
-            rng, day, float(factory.latitude) + shift, float(factory.longitude), factory.timezone
-        )
+        data = _demo_photo(rng, day, factory, caption, shift)
         _upload(milestone, inspector, data, caption)
     if milestone.kind == MilestoneKind.PSI:
         if "psi" in _RECYCLED:
@@ -752,24 +756,31 @@ def _take_photos(milestone: Milestone, inspector: User, day: date, rng: random.R
             _RECYCLED["psi"] = data
 
 
-def _upload(milestone: Milestone, inspector: User, data: bytes, caption: str) -> None:
+def _upload(milestone: Milestone, inspector: User, data: bytes, caption: str, defect=None):
     attachment = upload_photo(
         by=inspector,
         milestone=milestone,
         data=data,
         name=f"IMG_{milestone.pk:04d}.jpg",
         caption=caption,
+        defect=defect,
     )
     ingest(attachment.pk)  # at once: the demo should not wait for the worker
 
 
-def _demo_photo(rng: random.Random, day: date, lat: float, lon: float, tz: str) -> bytes:
+def _demo_photo(rng: random.Random, day: date, factory, caption: str, shift: float = 0.0):
+    """Seeded noise (distinct to the perceptual hash) under a caption strip, with EXIF that
+    places it at the factory (or `shift` degrees north of it) on the inspection day."""
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
+    lat, lon, tz = float(factory.latitude) + shift, float(factory.longitude), factory.timezone
     noise = bytes(rng.getrandbits(8) for _ in range(48 * 36 * 3))
     image = Image.frombytes("RGB", (48, 36), noise).resize((960, 720), Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 650, 960, 720), fill=(24, 32, 44))
+    draw.text((24, 668), caption[:60], fill=(255, 255, 255), font_size=30)
     taken = datetime.combine(day, time(10, rng.randint(0, 59)), tzinfo=ZoneInfo(tz))
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = "Apple", "iPhone 13"
@@ -808,6 +819,8 @@ def _count_production(milestone: Milestone, inspector: User, day: date, rng) -> 
     po = milestone.po
     share = SHARE_PRODUCED[milestone.kind]
     produced = min(po.quantity, max(1, round(po.quantity * share * rng.uniform(0.85, 1.05))))
+    if milestone.kind == MilestoneKind.PSI:
+        produced = po.quantity  # a PSI is booked when production is complete
     packed = produced if milestone.kind == MilestoneKind.PSI else round(produced * 0.3)
     record_production(
         by=inspector,
@@ -833,10 +846,11 @@ def _find_defects(milestone: Milestone, inspector: User, rng: random.Random) -> 
         codes = list(
             DefectCode.objects.filter(agency__isnull=True, category=category, default_class=name)
         ) or [None]
+        photographed = name == "minor"  # the first critical and major defect get a photo
         while found > 0:
             quantity = min(found, rng.randint(1, 3))
             code = rng.choice(codes)
-            record_defect(
+            defect = record_defect(
                 by=inspector,
                 milestone=milestone,
                 quantity=quantity,
@@ -844,8 +858,15 @@ def _find_defects(milestone: Milestone, inspector: User, rng: random.Random) -> 
                 description="" if code else f"{name} defect",
                 defect_class=name,
                 carton=rng.randint(1, milestone.po.carton_count),
-                systematic=quantity > 2,
+                # The same fault on three units in a row, now and then: a process, not chance.
+                systematic=quantity > 2 and rng.random() < 0.15,
             )
+            if not photographed:
+                day = milestone.inspection_date
+                caption = f"{defect.code.name if defect.code else defect.description}, close-up"
+                data = _demo_photo(rng, day, milestone.po.factory, caption)
+                _upload(milestone, inspector, data, caption, defect=defect)
+                photographed = True
             found -= quantity
 
 
@@ -904,6 +925,70 @@ def _backdate_order(program: _Program, po: PurchaseOrder, plan: OrderPlan) -> No
         stamps = {name: min(moment, now) for name, moment in stamps.items()}
         if stamps:
             Milestone.objects.filter(po=po, kind=step.kind, sequence=1).update(**stamps)
+    _backdate_reports(po)
+
+
+def _backdate_reports(po: PurchaseOrder) -> None:
+    """Each milestone report opened at its inspection's submission and published with it.
+    A version freezes the times it shows, so it is frozen again from the backdated record
+    (inside the load's transaction, before anyone could have read it)."""
+    for report in Report.objects.filter(po=po, kind=ReportKind.MILESTONE).select_related(
+        "milestone"
+    ):
+        milestone = report.milestone
+        if milestone.submitted_at is None:
+            continue
+        Report.objects.filter(pk=report.pk).update(
+            clock_started_at=milestone.submitted_at,
+            due_at=milestone.submitted_at + report_sla(),
+            published_at=milestone.published_at,
+        )
+        report.notes.update(created_at=milestone.published_at or milestone.submitted_at)
+        for version in report.versions.all():
+            content = milestone_content(milestone, report.lead_summary)
+            ReportVersion.objects.filter(pk=version.pk).update(
+                content=content,
+                content_sha256=content_sha256(content),
+                published_at=milestone.published_at,
+            )
+
+
+# The QC leads' word on their PO summaries, by what the rules recommend.
+SUMMARY_WORDS = {
+    "hold_and_review_supplier": "Discussed with the buyer: no new PO until the factory's QA "
+    "manager has answered for the critical finding.",
+    "tighten_sampling": "The defect rate moved the wrong way between milestones; tightened "
+    "sampling until two clean PSIs in a row.",
+    "add_dupro_recheck": "Quality held, the schedule did not: a second DUPRO keeps the next "
+    "run honest about its progress.",
+    "psi_and_cli_only": "A clean run from a proven factory.",
+    "drop_ipc": "Set-up was right first time; the IPC can go on the next PO.",
+    "keep_full_monitoring": "A sound PO; the factory's record is still too short to relax.",
+}
+
+
+def _publish_summaries(program: _Program) -> None:
+    """The QC lead publishes each PO summary within two days of the CLI report."""
+    now = timezone.now()
+    summaries = Report.objects.filter(
+        kind=ReportKind.PO_SUMMARY, po__buyer__in=program.orgs.values()
+    ).select_related("po__qc_lead")
+    for summary in summaries:
+        cli = summary.po.milestones.filter(kind=MilestoneKind.CLI).order_by("sequence").first()
+        started = cli.published_at
+        recommended = draft_content(summary)["recommendation"]["code"]
+        version = approve(
+            by=summary.po.qc_lead, report=summary, lead_summary=SUMMARY_WORDS[recommended]
+        )
+        rng = random.Random(f"demo-summary-{summary.po.number}")
+        published = min(started + timedelta(hours=rng.randint(18, 44)), now)
+        Report.objects.filter(pk=summary.pk).update(
+            clock_started_at=started,
+            due_at=started + report_sla(ReportKind.PO_SUMMARY),
+            published_at=published,
+        )
+        summary.notes.update(created_at=published)
+        ReportVersion.objects.filter(pk=version.pk).update(published_at=published)
 
 
 def _backdate_setup(program: _Program, today: date, first_po_on: date) -> None:

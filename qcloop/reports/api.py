@@ -157,12 +157,29 @@ def send_back(request, report_id: int, payload: TextIn):
     return _report(request, report_id)
 
 
+class ApproveIn(TextIn):
+    # The PO summary only: the QC lead's own recommendation for the next PO (a code of
+    # GET .../versions/{n} `recommendation.considered`), and why; empty keeps qcloop's.
+    recommendation: str = ""
+    recommendation_note: str = ""
+
+    def chosen(self) -> dict | None:
+        if not (self.recommendation or self.recommendation_note):
+            return None
+        return {"code": self.recommendation, "note": self.recommendation_note}
+
+
 @router.post(
     "/reports/{int:report_id}/approve", response={200: ReportOut, **errors(401, 403, 404, 422)}
 )
-def approve(request, report_id: int, payload: TextIn):
+def approve(request, report_id: int, payload: ApproveIn):
     """The QC lead approves: version 1 is published to the buyer (`text`: their summary)."""
-    services.approve(by=request.user, report=_report(request, report_id), lead_summary=payload.text)
+    services.approve(
+        by=request.user,
+        report=_report(request, report_id),
+        lead_summary=payload.text,
+        recommendation=payload.chosen(),
+    )
     return _report(request, report_id)
 
 
@@ -185,9 +202,14 @@ def open_correction(request, report_id: int, payload: CorrectionIn):
     "/reports/{int:report_id}/correction/publish",
     response={200: ReportOut, **errors(401, 403, 404, 422)},
 )
-def publish_correction(request, report_id: int, payload: TextIn):
+def publish_correction(request, report_id: int, payload: ApproveIn):
     report = _report(request, report_id)
-    services.publish_correction(by=request.user, report=report, lead_summary=payload.text or None)
+    services.publish_correction(
+        by=request.user,
+        report=report,
+        lead_summary=payload.text or None,
+        recommendation=payload.chosen(),
+    )
     return _report(request, report_id)
 
 

@@ -73,8 +73,9 @@ def milestone_content(milestone: Milestone, lead_summary: str = "") -> dict:
     }
 
 
-def _header(milestone: Milestone, tz: ZoneInfo) -> dict:
-    po, factory = milestone.po, milestone.po.factory
+def po_header(po) -> dict:
+    """The PO as every report of it names it: who, where, what and when."""
+    factory = po.factory
     lines = [
         {
             "sku": line.product.sku,
@@ -101,13 +102,19 @@ def _header(milestone: Milestone, tz: ZoneInfo) -> dict:
         "market": po.destination_market,
         "retailer_compliance": po.retailer_compliance,
         "lines": lines,
+        "qc_lead": po.qc_lead.full_name if po.qc_lead else "",
+    }
+
+
+def _header(milestone: Milestone, tz: ZoneInfo) -> dict:
+    return {
+        **po_header(milestone.po),
         "milestone_id": milestone.pk,
         "milestone": milestone.kind,
         "label": milestone.label,
         "milestone_name": milestone.get_kind_display(),
         "inspection_date": _day(milestone.inspection_date),
         "inspector": milestone.inspector.full_name if milestone.inspector else "",
-        "qc_lead": po.qc_lead.full_name if po.qc_lead else "",
         "started": _local(milestone.started_at, tz),
         "submitted": _local(milestone.submitted_at, tz),
     }

@@ -15,7 +15,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 STORAGE_SCHEME = "qcloop-storage:"
-BODIES = {"milestone": "reports/_milestone_body.html"}
+BODIES = {
+    "milestone": "reports/_milestone_body.html",
+    "po_summary": "reports/_summary_body.html",
+}
 
 
 def _stylesheet() -> str:

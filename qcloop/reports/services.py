@@ -14,14 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from qcloop.accounts.models import User
-from qcloop.inspections.models import Milestone, MilestoneStatus
+from qcloop.inspections.models import Milestone, MilestoneKind, MilestoneStatus
 
+from . import summary_logic
 from .content import content_sha256, milestone_content
 from .models import NoteKind, Report, ReportKind, ReportVersion, ReviewNote
 from .rendering import render_pdf, stamp_for, store_pdf
+from .summary import summary_content
 
 
-def report_sla() -> timedelta:
+def report_sla(kind: str = ReportKind.MILESTONE) -> timedelta:
+    """24 hours from the end of an inspection to its report; 48 from the CLI to the summary."""
+    if kind == ReportKind.PO_SUMMARY:
+        return timedelta(hours=settings.QCLOOP_SUMMARY_SLA_HOURS)
     return timedelta(hours=settings.QCLOOP_REPORT_SLA_HOURS)
 
 
@@ -98,11 +103,16 @@ def send_back(*, by: User, report: Report, text: str) -> ReviewNote:
 
 
 @transaction.atomic
-def approve(*, by: User, report: Report, lead_summary: str = "") -> ReportVersion:
-    """The QC lead approves: the report is published to the buyer as version 1."""
+def approve(
+    *, by: User, report: Report, lead_summary: str = "", recommendation: dict | None = None
+) -> ReportVersion:
+    """The QC lead approves: the report is published to the buyer as version 1. For the PO
+    summary, `recommendation` ({"code", "note"}) is the QC lead's own word on the next PO."""
     from qcloop.inspections.services import transition_milestone
 
     _require_reviewer(by, report)
+    if report.kind == ReportKind.PO_SUMMARY:
+        return _approve_summary(by, report, lead_summary, recommendation)
     milestone = _locked_milestone(report)
     if milestone.status != MilestoneStatus.SUBMITTED:
         raise ValidationError({"status": f"The {milestone.label} is not waiting for review."})
@@ -118,6 +128,72 @@ def milestone_published(milestone: Milestone, by: User) -> ReportVersion:
     if report is None:
         report = open_report(milestone)
     version = _issue_version(report, by, milestone_content(milestone, report.lead_summary))
+    ReviewNote.objects.create(
+        report=report,
+        author=by,
+        kind=NoteKind.APPROVED,
+        text=report.lead_summary or "Approved and published.",
+    )
+    if milestone.kind == MilestoneKind.CLI:
+        open_summary(milestone.po, since=milestone.published_at)
+    return version
+
+
+# --- the PO summary --------------------------------------------------------------------------
+
+
+def open_summary(po, since=None) -> Report:
+    """At the CLI's publication: the PO summary exists and its 48-hour clock runs. A second
+    CLI (a re-loading) keeps the first clock: the buyer has been waiting since then."""
+    started = since or timezone.now()
+    report, _ = Report.objects.get_or_create(
+        po=po,
+        kind=ReportKind.PO_SUMMARY,
+        defaults={
+            "clock_started_at": started,
+            "due_at": started + report_sla(ReportKind.PO_SUMMARY),
+        },
+    )
+    return report
+
+
+def _chosen(by: User, recommendation: dict | None) -> dict | None:
+    """The QC lead's own recommendation, checked: a known code, and words when it differs
+    from qcloop's (the buyer must see why the rules were overruled)."""
+    if not recommendation or not recommendation.get("code"):
+        note = ((recommendation or {}).get("note") or "").strip()
+        return {"code": "", "note": note, "chosen_by": by.full_name} if note else None
+    code = recommendation["code"]
+    if code not in summary_logic.TITLES:
+        raise ValidationError({"recommendation": f"{code!r} is not a recommendation qcloop knows."})
+    note = (recommendation.get("note") or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"recommendation_note": "Keep it under 2,000 characters."})
+    return {"code": code, "note": note, "chosen_by": by.full_name}
+
+
+def _require_note_when_overruled(content: dict) -> None:
+    recommendation = content["recommendation"]
+    if recommendation["overridden"] and not recommendation["lead_note"]:
+        computed = recommendation["computed"]["title"]
+        raise ValidationError(
+            {
+                "recommendation_note": f"Say why you recommend otherwise than qcloop "
+                f"({computed}): the buyer sees both."
+            }
+        )
+
+
+def _approve_summary(by, report, lead_summary: str, recommendation) -> ReportVersion:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.published_at is not None:
+        raise ValidationError({"status": "The PO summary is published: correct it instead."})
+    report.lead_summary = (lead_summary or "").strip()
+    report.recommendation = _chosen(by, recommendation)
+    content = summary_content(report.po, report.lead_summary, report.recommendation)
+    _require_note_when_overruled(content)
+    report.save(update_fields=["lead_summary", "recommendation"])
+    version = _issue_version(report, by, content)
     ReviewNote.objects.create(
         report=report,
         author=by,
@@ -191,8 +267,15 @@ def drop_correction(*, by: User, report: Report) -> Report:
 
 
 @transaction.atomic
-def publish_correction(*, by: User, report: Report, lead_summary: str | None = None):
-    """The corrected report, re-judged from the records, as the next version."""
+def publish_correction(
+    *,
+    by: User,
+    report: Report,
+    lead_summary: str | None = None,
+    recommendation: dict | None = None,
+):
+    """The corrected report, re-judged from the records (a summary re-read from the current
+    milestone reports), as the next version."""
     from qcloop.inspections.recording import assess
 
     _require_reviewer(by, report)
@@ -202,14 +285,27 @@ def publish_correction(*, by: User, report: Report, lead_summary: str | None = N
     if lead_summary is not None:
         report.lead_summary = lead_summary.strip()
     reason = report.correction_reason
-    milestone = _locked_milestone(report)
-    result, observations = assess(milestone)
-    milestone.result = result.outcome
-    milestone.result_detail = {**result.to_dict(), "observations": observations}
-    milestone.save(update_fields=["result", "result_detail", "updated_at"])
-    content = milestone_content(milestone, report.lead_summary)
+    if report.kind == ReportKind.PO_SUMMARY:
+        if recommendation is not None:
+            report.recommendation = _chosen(by, recommendation)
+        content = summary_content(report.po, report.lead_summary, report.recommendation)
+        _require_note_when_overruled(content)
+    else:
+        milestone = _locked_milestone(report)
+        result, observations = assess(milestone)
+        milestone.result = result.outcome
+        milestone.result_detail = {**result.to_dict(), "observations": observations}
+        milestone.save(update_fields=["result", "result_detail", "updated_at"])
+        content = milestone_content(milestone, report.lead_summary)
     report.correction_reason, report.correction_opened_at = "", None
-    report.save(update_fields=["lead_summary", "correction_reason", "correction_opened_at"])
+    report.save(
+        update_fields=[
+            "lead_summary",
+            "recommendation",
+            "correction_reason",
+            "correction_opened_at",
+        ]
+    )
     version = _issue_version(report, by, content, reason=reason)
     ReviewNote.objects.create(report=report, author=by, kind=NoteKind.CORRECTED, text=reason)
     return version
@@ -241,6 +337,8 @@ def draft_pdf(report: Report) -> bytes:
 
 
 def draft_content(report: Report) -> dict:
+    if report.kind == ReportKind.PO_SUMMARY:
+        return summary_content(report.po, report.lead_summary, report.recommendation)
     return milestone_content(report.milestone, report.lead_summary)
 
 

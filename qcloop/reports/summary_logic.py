@@ -530,6 +530,24 @@ TITLES = {
     "keep_full_monitoring": "Keep full monitoring",
 }
 RULE_ORDER = tuple(TITLES)
+WITH_RECHECK = ["IPC", "DUPRO", "DUPRO #2", "PSI", "CLI"]
+PLANS = {
+    "hold_and_review_supplier": (FULL_MONITORING, "tightened"),
+    "tighten_sampling": (FULL_MONITORING, "tightened"),
+    "add_dupro_recheck": (WITH_RECHECK, "normal"),
+    "psi_and_cli_only": (["PSI", "CLI"], "normal"),
+    "drop_ipc": (["DUPRO", "PSI", "CLI"], "normal"),
+    "keep_full_monitoring": (FULL_MONITORING, "normal"),
+}
+
+
+def plan_for(code: str) -> tuple[list[str], str]:
+    """The milestones and the sampling severity a recommendation stands for, when chosen by
+    hand (a QC lead who knows better than the rules); `recommend` may add a second DUPRO."""
+    if code not in PLANS:
+        raise ValueError(f"recommendation: {code!r} is not one of {', '.join(RULE_ORDER)}.")
+    milestones, sampling = PLANS[code]
+    return list(milestones), sampling
 
 
 @dataclass(frozen=True)
@@ -591,7 +609,7 @@ def _why_failed(m: MilestoneFacts) -> str:
     return "; ".join(parts) if parts else "see its report"
 
 
-def _history_sentence(history: list[str]) -> str:
+def history_sentence(history: list[str]) -> str:
     recent = history[-HISTORY_WINDOW:]
     fails = recent.count("fail")
     return (
@@ -721,7 +739,7 @@ def _clean_history(history: list[str], needed: int) -> list[str]:
         return [f"Too little history: {have}; dropping a milestone needs {needed} earlier PSIs."]
     if "fail" in recent:
         return [
-            f"{_history_sentence(history).capitalize()}: "
+            f"{history_sentence(history).capitalize()}: "
             "a milestone is dropped only after a clean run."
         ]
     return []
@@ -811,7 +829,7 @@ def recommend(facts: SummaryFacts, the_trend: Trend | None = None) -> Recommenda
         RuleOutcome("drop_ipc", not ipc_problems, ipc_problems),
     ]
     full = list(FULL_MONITORING)
-    with_recheck = ["IPC", "DUPRO", "DUPRO #2", "PSI", "CLI"]
+    with_recheck = list(WITH_RECHECK)
 
     def notes_after(code: str) -> list[str]:
         return [

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from qcloop.core.tenancy import for_user, get_for_user
 
-from . import selectors, services
+from . import selectors, services, summary_logic
 from . import verify as verifying
 from .models import Report, ReportKind, ReportRecipient, ReportVersion, ReviewNote
-from .rendering import stamp_for
+from .rendering import BODIES, stamp_for
 from .turnaround import lead_turnaround, report_rows
 
 
@@ -50,7 +50,7 @@ def report_detail(request, pk: int):
             "report": report,
             "c": content,
             "stamp": stamp_for(None) if show_draft else stamp_for(current),
-            "body": "reports/_milestone_body.html",
+            "body": BODIES[report.kind],
             "current": current,
             "versions": for_user(ReportVersion, request.user).filter(report=report),
             "notes": for_user(ReviewNote, request.user)
@@ -58,10 +58,32 @@ def report_detail(request, pk: int):
             .select_related("author"),
             "is_reviewer": report.po.qc_lead_id == request.user.pk,
             "agency": agency,
-            "awaiting_review": report.kind == ReportKind.MILESTONE
-            and report.milestone.status == "submitted",
+            "awaiting_review": _awaiting_review(report),
+            "recommendations": summary_logic.TITLES.items(),
+            "stale_sources": _stale_sources(request.user, report, current),
         },
     )
+
+
+def _awaiting_review(report: Report) -> bool:
+    if report.kind == ReportKind.PO_SUMMARY:
+        return report.published_at is None
+    return report.milestone.status == "submitted"
+
+
+def _stale_sources(user, report: Report, current: ReportVersion | None) -> list[str]:
+    """Milestone reports corrected since the published summary cited them: the QC lead
+    should correct the summary too."""
+    if report.kind != ReportKind.PO_SUMMARY or current is None:
+        return []
+    cited = {m["label"]: m["report"]["code"] for m in current.content["milestones"] if m["report"]}
+    now = {
+        version.report.milestone.label: version.code
+        for version in for_user(ReportVersion, user)
+        .filter(report__po=report.po, report__kind=ReportKind.MILESTONE, superseded_at__isnull=True)
+        .select_related("report__milestone")
+    }
+    return [label for label, code in cited.items() if now.get(label, code) != code]
 
 
 @login_required
@@ -73,6 +95,16 @@ def preview_pdf(request, pk: int):
     response["Content-Disposition"] = 'inline; filename="draft.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _recommendation(request) -> dict | None:
+    """The QC lead's recommendation from the summary's review form (None elsewhere)."""
+    if "recommendation" not in request.POST:
+        return None
+    return {
+        "code": request.POST.get("recommendation", ""),
+        "note": request.POST.get("recommendation_note", ""),
+    }
 
 
 def _refused(request, error: ValidationError | PermissionDenied) -> None:
@@ -90,7 +122,12 @@ def review(request, pk: int):
     steps = {
         "comment": lambda: services.comment(by=request.user, report=report, text=text),
         "send_back": lambda: services.send_back(by=request.user, report=report, text=text),
-        "approve": lambda: services.approve(by=request.user, report=report, lead_summary=text),
+        "approve": lambda: services.approve(
+            by=request.user,
+            report=report,
+            lead_summary=text,
+            recommendation=_recommendation(request),
+        ),
     }
     if action not in steps:
         raise Http404
@@ -118,7 +155,10 @@ def correction(request, pk: int):
             by=request.user, report=report, reason=request.POST.get("reason", "")
         ),
         "publish": lambda: services.publish_correction(
-            by=request.user, report=report, lead_summary=request.POST.get("text")
+            by=request.user,
+            report=report,
+            lead_summary=request.POST.get("text"),
+            recommendation=_recommendation(request),
         ),
         "drop": lambda: services.drop_correction(by=request.user, report=report),
     }
@@ -154,7 +194,7 @@ def version_html(request, pk: int, number: int):
             "version": version,
             "c": version.content,
             "stamp": stamp_for(version),
-            "body": "reports/_milestone_body.html",
+            "body": BODIES[report.kind],
             "current": report.current,
         },
     )

@@ -31,3 +31,9 @@ def bar_width(value) -> str:
     if value is None:
         return "0"
     return f"{max(0.0, min(100.0, float(value))):.1f}"
+
+
+@register.filter
+def pct(value) -> str:
+    """A share already in percent, or a dash when it is not known."""
+    return "—" if value is None else f"{value:.0f} %"
