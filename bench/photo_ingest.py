@@ -48,9 +48,9 @@ SOURCES = [
 ]
 
 
-def make_photo(args: tuple[int, str]) -> str:
-    """One 12 MP phone photo with EXIF; every tenth is HEIC."""
-    index, folder = args
+def make_photo(args: tuple[int, str] | tuple[int, str, bool]) -> str:
+    """One 12 MP phone photo with EXIF; every tenth is HEIC (unless `heic` is false)."""
+    index, folder, *heic = args
     base = ImageOps.exif_transpose(Image.open(PHOTOS / SOURCES[index % len(SOURCES)]))
     base = base.convert("RGB")
     if index % 3 == 1:  # tiled: four different crops of the source
@@ -77,7 +77,7 @@ def make_photo(args: tuple[int, str]) -> str:
     gps = exif.get_ifd(0x8825)
     gps[1], gps[2] = "N", (22.0, 31.0, 3.0 + index % 50)
     gps[3], gps[4] = "E", (113.0, 23.0, 33.0)
-    if index % 10 == 5:
+    if index % 10 == 5 and (not heic or heic[0]):
         path = Path(folder) / f"IMG_{index:04d}.HEIC"
         # x265's fastest preset: encoding 12 MP HEIC is otherwise ~20 s a photo.
         fast = {"preset": "ultrafast"}

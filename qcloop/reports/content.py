@@ -38,7 +38,7 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
     return timezone.localtime(moment, tz).strftime("%d %b %Y %H:%M") if moment else ""
 
 
-def _day(value: date | None) -> str:
+def day_text(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
 
 
@@ -97,8 +97,8 @@ def po_header(po) -> dict:
         "quantity": po.quantity,
         "unit": po.unit,
         "cartons": po.carton_count,
-        "ex_factory": _day(po.ex_factory_date),
-        "ship_date": _day(po.ship_date),
+        "ex_factory": day_text(po.ex_factory_date),
+        "ship_date": day_text(po.ship_date),
         "market": po.destination_market,
         "retailer_compliance": po.retailer_compliance,
         "lines": lines,
@@ -113,7 +113,7 @@ def _header(milestone: Milestone, tz: ZoneInfo) -> dict:
         "milestone": milestone.kind,
         "label": milestone.label,
         "milestone_name": milestone.get_kind_display(),
-        "inspection_date": _day(milestone.inspection_date),
+        "inspection_date": day_text(milestone.inspection_date),
         "inspector": milestone.inspector.full_name if milestone.inspector else "",
         "started": _local(milestone.started_at, tz),
         "submitted": _local(milestone.submitted_at, tz),
@@ -220,6 +220,8 @@ def _changes(milestone: Milestone) -> dict:
         for name in CLASSES
     ]
     now_names, then_names = _defect_names(milestone), _defect_names(previous)
+    if now_units is None:  # nothing sampled now (a CLI): nothing can be "no longer found"
+        then_names = {key: name for key, name in then_names.items() if key in now_names}
     return {
         "previous": previous.label,
         "previous_result": previous.result or "pending",
@@ -243,7 +245,7 @@ def _production(milestone: Milestone) -> dict | None:
     po = milestone.po
     expected = _expected_share(po, production.counted_on)
     return {
-        "counted_on": _day(production.counted_on),
+        "counted_on": day_text(production.counted_on),
         "ordered": po.quantity,
         "unit": po.unit,
         "reported_produced": production.reported_produced,
@@ -255,8 +257,8 @@ def _production(milestone: Milestone) -> dict | None:
         "expected_pct": expected,
         "materials_on_site": production.materials_on_site,
         "packaging_on_site": production.packaging_on_site,
-        "projected_completion": _day(production.projected_completion),
-        "ex_factory": _day(po.ex_factory_date),
+        "projected_completion": day_text(production.projected_completion),
+        "ex_factory": day_text(po.ex_factory_date),
         "late": bool(
             production.projected_completion and production.projected_completion > po.ex_factory_date
         ),

@@ -15,7 +15,7 @@ from qcloop.inspections.models import MILESTONE_ORDER, Milestone, MilestoneStatu
 
 from . import charts
 from . import summary_logic as logic
-from .content import CLASSES, FORMAT_VERSION, _day, milestone_content, po_header
+from .content import CLASSES, FORMAT_VERSION, day_text, milestone_content, po_header
 
 # Photos at rendition size on the findings pages, per milestone: the evidence of its worst
 # findings. Every other photo is in the annex at thumbnail size (and in full in the milestone
@@ -29,19 +29,19 @@ def summary_content(po, lead_summary: str = "", chosen: dict | None = None) -> d
     is the QC lead's own recommendation ({"code", "note"}) when they differ from qcloop's."""
     tz = ZoneInfo(po.factory.timezone)
     milestones = _milestones(po)
-    facts = summary_facts(po, milestones)
+    history = supplier_history(po)
+    facts = summary_facts(po, milestones, [h["result"] for h in history])
     points = logic.defect_rates(facts)
     the_trend = logic.trend(points)
     rows = logic.timeline(facts)
     computed = logic.recommend(facts, the_trend)
-    history = supplier_history(po)
     return {
         "format": FORMAT_VERSION,
         "kind": "po_summary",
         "header": {
             **po_header(po),
             "fob": f"{po.currency} {po.fob_value:,.2f}",
-            "production_start": _day(po.production_start),
+            "production_start": day_text(po.production_start),
         },
         "verdict": _verdict(milestones, lead_summary),
         "outcome": _outcome(po, milestones, facts),
@@ -59,7 +59,7 @@ def summary_content(po, lead_summary: str = "", chosen: dict | None = None) -> d
         "supplier": {
             "name": po.supplier.name,
             "history": history,
-            "sentence": logic.history_sentence([h["result"] for h in history]),
+            "sentence": logic.history_sentence(facts.supplier_history),
         },
         "findings": [_findings(m, content) for m, content, _ in milestones if content],
         "photos": _annex(milestones),
@@ -146,7 +146,7 @@ def _defect_name(defect: dict) -> str:
     return defect["description"] or defect["code"] or f"{defect['defect_class']} defect"
 
 
-def summary_facts(po, milestones) -> logic.SummaryFacts:
+def summary_facts(po, milestones, history: list[str]) -> logic.SummaryFacts:
     facts = [milestone_facts(m, content) for m, content, _ in milestones]
     cli = next((m for m, c, _ in reversed(milestones) if m.kind == "CLI" and c), None)
     return logic.SummaryFacts(
@@ -157,7 +157,7 @@ def summary_facts(po, milestones) -> logic.SummaryFacts:
         production_start=po.production_start,
         projected_completion=_completion(milestones, po.quantity),
         shipped_on=cli.inspection_date if cli else None,
-        supplier_history=[h["result"] for h in supplier_history(po)],
+        supplier_history=history,
     )
 
 
@@ -196,7 +196,7 @@ def supplier_history(po) -> list[dict]:
         earlier = earlier.filter(inspection_date__lt=own_psi.inspection_date)
     earlier = earlier.select_related("po").order_by("inspection_date", "pk")
     return [
-        {"po": m.po.number, "inspected": _day(m.inspection_date), "result": m.result}
+        {"po": m.po.number, "inspected": day_text(m.inspection_date), "result": m.result}
         for m in earlier
     ]
 
@@ -228,13 +228,13 @@ def _outcome(po, milestones, facts: logic.SummaryFacts) -> dict:
     if cli:
         loading = cli[1].get("loading") or {}
         where = f" into {loading['container']} (seal {loading['seal']})" if loading else ""
-        parts.append(f"loaded on {_day(cli[0].inspection_date)}{where}")
+        parts.append(f"loaded on {day_text(cli[0].inspection_date)}{where}")
     return {
         "sentence": _sentence("; ".join(parts)) if parts else "",
         "published": len(published),
         "milestones": len(milestones),
         "failed": [m.label for m, c, _ in milestones if c and c["verdict"]["result"] == "fail"],
-        "shipped_on": _day(facts.shipped_on),
+        "shipped_on": day_text(facts.shipped_on),
         "units": po.quantity,
         "unit": po.unit,
     }
@@ -251,8 +251,8 @@ def _overview(milestone: Milestone, content: dict | None, version) -> dict:
         "kind": milestone.kind,
         "name": milestone.get_kind_display(),
         "status": milestone.get_status_display(),
-        "window": f"{_day(milestone.window_start)} to {_day(milestone.window_end)}",
-        "inspection_date": _day(milestone.inspection_date),
+        "window": f"{day_text(milestone.window_start)} to {day_text(milestone.window_end)}",
+        "inspection_date": day_text(milestone.inspection_date),
         "inspector": milestone.inspector.full_name if milestone.inspector else "",
         "published": content is not None,
         "report": None,
@@ -325,10 +325,10 @@ def _row(r: logic.TimelineRow) -> dict:
     return {
         "label": r.label,
         "kind": r.kind,
-        "planned": _day(r.planned_start)
+        "planned": day_text(r.planned_start)
         if r.planned_start == r.planned_end
-        else f"{_day(r.planned_start)} to {_day(r.planned_end)}",
-        "actual": _day(r.actual),
+        else f"{day_text(r.planned_start)} to {day_text(r.planned_end)}",
+        "actual": day_text(r.actual),
         "projected": r.projected,
         "days_off": r.days_off,
         "status": r.status,
@@ -393,7 +393,7 @@ def _escalations(milestones) -> list[dict]:
     for milestone, content, _ in milestones:
         if not content:
             continue
-        when = _day(milestone.inspection_date)
+        when = day_text(milestone.inspection_date)
         for defect in content["defects"]:
             if defect["defect_class"] == "critical":
                 raised.append(
@@ -448,8 +448,34 @@ def _findings(milestone: Milestone, content: dict) -> dict:
             if c["problems"]
         ],
         "loading": [line for line in loading.get("lines", []) if _short_loaded(line)],
-        "flagged_photos": content["integrity"]["flagged"],
+        "flagged_photos": _flagged(content["integrity"]["flagged"]),
     }
+
+
+def _flagged(flagged: list[dict]) -> dict | None:
+    """A milestone's doubtful photos in a line: how many, which, and what was wrong with a
+    few of them (the milestone report lists every one)."""
+    if not flagged:
+        return None
+    messages = list(dict.fromkeys(m for photo in flagged for m in photo["flags"]))
+    return {
+        "count": len(flagged),
+        "unjustified": sum(1 for photo in flagged if not photo["justification"]),
+        "numbers": number_ranges([photo["n"] for photo in flagged]),
+        "examples": messages[:3],
+        "more": max(0, len(messages) - 3),
+    }
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 5, 7, 8 -> "1-3, 5, 7-8"."""
+    ranges: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if ranges and n == ranges[-1][1] + 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
 
 
 def _annex(milestones) -> dict:

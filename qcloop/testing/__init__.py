@@ -185,8 +185,8 @@ def start_inspection(
 def submit_inspection_of(world: World, kind: str, defects=(), photos=()):
     """Start the world's milestone, answer its checklist (all pass), count production,
     record `defects` ((class, quantity, description), ...) and `photos` ((bytes, caption) or
-    (bytes, caption, True) for evidence of the first defect), and submit it as the inspector:
-    the report is then waiting for the QC lead."""
+    (bytes, caption, True) for evidence of the first defect, (bytes, caption, n) of the n-th),
+    and submit it as the inspector: the report is then waiting for the QC lead."""
     from qcloop.inspections.photos import ingest, upload_photo
     from qcloop.inspections.recording import (
         answer_check,
@@ -240,7 +240,13 @@ def submit_inspection_of(world: World, kind: str, defects=(), photos=()):
             data=data,
             name="IMG.jpg",
             caption=caption,
-            defect=recorded[0] if of_defect and of_defect[0] else None,
+            defect=_evidence_of(recorded, *of_defect),
         )
         ingest(attachment.pk)
     return submit_inspection(by=world.inspector, milestone=milestone)
+
+
+def _evidence_of(recorded: list, which=None):
+    if which is None or which is False:
+        return None
+    return recorded[0 if which is True else which]

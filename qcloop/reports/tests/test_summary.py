@@ -239,3 +239,10 @@ def test_a_summary_of_a_po_without_photos_or_samples_still_renders(world):
     assert content["photos"] == {"groups": [], "count": 0}
     assert all(not f["photos"] for f in content["findings"])
     assert services.draft_pdf(summary).startswith(b"%PDF-")
+
+
+def test_photo_numbers_are_told_as_ranges():
+    from qcloop.reports.summary import number_ranges
+
+    assert number_ranges([7, 1, 2, 3, 5, 8, 3]) == "1-3, 5, 7-8"
+    assert number_ranges([4]) == "4" and number_ranges([]) == ""
