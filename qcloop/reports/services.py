@@ -128,12 +128,7 @@ def milestone_published(milestone: Milestone, by: User) -> ReportVersion:
     if report is None:
         report = open_report(milestone)
     version = _issue_version(report, by, milestone_content(milestone, report.lead_summary))
-    ReviewNote.objects.create(
-        report=report,
-        author=by,
-        kind=NoteKind.APPROVED,
-        text=report.lead_summary or "Approved and published.",
-    )
+    _note_approval(report, by)
     if milestone.kind == MilestoneKind.CLI:
         open_summary(milestone.po, since=milestone.published_at)
     return version
@@ -158,8 +153,8 @@ def open_summary(po, since=None) -> Report:
 
 
 def _chosen(by: User, recommendation: dict | None) -> dict | None:
-    """The QC lead's own recommendation, checked: a known code, and words when it differs
-    from qcloop's (the buyer must see why the rules were overruled)."""
+    """The QC lead's own recommendation as kept on the report: a known code (or none: qcloop's
+    stands) and their words, at most 2,000 characters."""
     if not recommendation or not recommendation.get("code"):
         note = ((recommendation or {}).get("note") or "").strip()
         return {"code": "", "note": note, "chosen_by": by.full_name} if note else None
@@ -173,6 +168,7 @@ def _chosen(by: User, recommendation: dict | None) -> dict | None:
 
 
 def _require_note_when_overruled(content: dict) -> None:
+    """Overruling the rules takes words: the buyer sees both recommendations and must see why."""
     recommendation = content["recommendation"]
     if recommendation["overridden"] and not recommendation["lead_note"]:
         computed = recommendation["computed"]["title"]
@@ -194,13 +190,17 @@ def _approve_summary(by, report, lead_summary: str, recommendation) -> ReportVer
     _require_note_when_overruled(content)
     report.save(update_fields=["lead_summary", "recommendation"])
     version = _issue_version(report, by, content)
-    ReviewNote.objects.create(
+    _note_approval(report, by)
+    return version
+
+
+def _note_approval(report: Report, by: User) -> ReviewNote:
+    return ReviewNote.objects.create(
         report=report,
         author=by,
         kind=NoteKind.APPROVED,
         text=report.lead_summary or "Approved and published.",
     )
-    return version
 
 
 def _issue_version(report: Report, by: User, content: dict, reason: str = "") -> ReportVersion:
