@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 
@@ -21,6 +22,16 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _report_link_days() -> int:
+    raw = os.environ.get("QCLOOP_REPORT_LINK_DAYS", "30").strip()
+    # Zero would kill every link at once, silently: refuse it at start instead.
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(
+            f"QCLOOP_REPORT_LINK_DAYS must be a whole number of days, at least 1 (got {raw!r})."
+        )
+    return int(raw)
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -208,6 +219,10 @@ QCLOOP_REPORT_WARN_HOURS = int(os.environ.get("QCLOOP_REPORT_WARN_HOURS", "4"))
 QCLOOP_REPORT_ATTACH_MAX_BYTES = int(
     os.environ.get("QCLOOP_REPORT_ATTACH_MAX_BYTES", str(10 * 1024 * 1024))
 )
+
+# The signed link to a report's PDF in its email (for recipients without an account) works
+# this many days.
+QCLOOP_REPORT_LINK_DAYS = _report_link_days()
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "qcloop <qcloop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

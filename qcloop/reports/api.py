@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.db.models import Count
 from django.http import FileResponse
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -12,10 +13,19 @@ from ninja.files import UploadedFile
 from qcloop.accounts.api import errors
 from qcloop.core.tenancy import for_user, get_for_user
 
-from . import services, verify
-from .models import Report, ReportVersion
+from . import selectors, services, verify
+from .models import Delivery, Report, ReportVersion
 
 router = Router(tags=["reports"])
+
+
+class DeliveryCounts(Schema):
+    """How the version's emails went: addresses sent to, failing (being retried or given up),
+    being sent right now."""
+
+    sent: int = 0
+    failed: int = 0
+    sending: int = 0
 
 
 class VersionOut(Schema):
@@ -28,6 +38,12 @@ class VersionOut(Schema):
     pdf_sha256: str | None
     pdf_bytes: int | None
     pdf_url: str
+    # Null for those who do not see the distribution (suppliers).
+    deliveries: DeliveryCounts | None
+
+    @staticmethod
+    def resolve_deliveries(version) -> dict | None:
+        return getattr(version, "delivery_counts", None)
 
     @staticmethod
     def resolve_pdf_sha256(version) -> str | None:
@@ -61,8 +77,24 @@ class ReportOut(Schema):
         return report.correction_opened_at is not None
 
     @staticmethod
-    def resolve_versions(report) -> list:
-        return list(report.versions.order_by("number"))
+    def resolve_versions(report, context) -> list:
+        versions = list(report.versions.order_by("number"))
+        user = context["request"].user
+        if selectors.sees_deliveries(user):
+            # One query per report, through the Delivery gate, not one per version.
+            counts = (
+                for_user(Delivery, user)
+                .filter(version__report=report)
+                .values_list("version_id", "status")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            by_version: dict[int, dict[str, int]] = {v.pk: {} for v in versions}
+            for version_id, status, n in counts:
+                by_version[version_id][status] = n
+            for version in versions:
+                version.delivery_counts = by_version[version.pk]
+        return versions
 
 
 def _reports(request):

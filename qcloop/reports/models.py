@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from qcloop.accounts.models import Organisation
@@ -180,23 +181,41 @@ class ReportRecipient(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
 
 
 class Delivery(models.Model):
-    """One email of one report version to one recipient, as it went."""
+    """One email of one report version to one address, as it went.
+
+    The row is also the claim that makes the mail go out once: whoever moves it to `sending`
+    (by inserting it, or by a conditional update of a failed or abandoned one) sends; everyone
+    else leaves it alone. `claimed_at` says since when, so a claim left by a crashed worker can
+    be taken over after a while (see qcloop.reports.distribution). A failed delivery is tried
+    again at `next_attempt_at`; when that is empty on a failed one, qcloop has given up."""
 
     version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE, related_name="deliveries")
     email = models.EmailField()
     status = models.CharField(max_length=8, choices=DeliveryStatus.choices)
-    attached = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(default=timezone.now)
+    attached = models.BooleanField(default=False)  # the PDF attached rather than linked
+    error = models.TextField(blank=True)  # the last attempt's, as the mail server put it
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # the current or last attempt
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)  # when the last attempt ended
 
     class Meta:
         ordering = ["version", "email"]
-        constraints = [models.UniqueConstraint(fields=["version", "email"], name="unique_delivery")]
+        constraints = [
+            # Case-insensitive: the claim must hold whatever case a list spells an address in.
+            models.UniqueConstraint(Lower("email"), "version", name="unique_delivery_address")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
 
     def __str__(self):
         return f"{self.version} to {self.email}: {self.status}"
+
+    @property
+    def given_up(self) -> bool:
+        return self.status == DeliveryStatus.FAILED and self.next_attempt_at is None

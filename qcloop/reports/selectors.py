@@ -49,10 +49,15 @@ def review_notes(user) -> QuerySet:
     return ReviewNote.objects.filter(report__in=for_user(Report, user).values("pk"))
 
 
+def sees_deliveries(user) -> bool:
+    """Who was mailed a report is the buyer's and the agency's business, not the supplier's."""
+    membership = user.membership
+    return membership is not None and not membership.is_supplier
+
+
 @gate(Delivery)
 def deliveries(user) -> QuerySet:
-    membership = user.membership
-    if membership is None or membership.is_supplier:
+    if not sees_deliveries(user):
         return Delivery.objects.none()
     return Delivery.objects.filter(version__in=for_user(ReportVersion, user).values("pk"))
 

@@ -1,4 +1,5 @@
-"""Deadlines of reports: a QC lead hears of a report nearing its SLA before the buyer does."""
+"""Time-driven work of reports: a QC lead hears of a report nearing its SLA before the buyer
+does, and failed mails of published reports are tried again."""
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -55,3 +56,13 @@ def _warn(pk: int) -> int:
             )
         )
         return 1
+
+
+@sweep("report deliveries to retry")
+def retry_report_deliveries() -> int:
+    """Mail again the report deliveries that failed and are due (1, 5, 15, 60 minutes ... after
+    the last attempt; given up after eight), and those left half-done by a crashed worker. The
+    claim on each delivery keeps several sweepers (and the workers) from mailing twice."""
+    from .distribution import retry_due
+
+    return retry_due()

@@ -13,5 +13,7 @@ urlpatterns = [
     path("reports/<int:pk>/correction/", views.correction, name="correction"),
     path("reports/<int:pk>/v<int:number>/", views.version_html, name="version"),
     path("reports/<int:pk>/v<int:number>.pdf", views.version_pdf, name="version_pdf"),
+    # No sign-in: the signed token is the permission (see links.py).
+    path("reports/pdf/<str:token>/", views.linked_pdf, name="linked_pdf"),
     path("verify/", views.verify, name="verify"),
 ]

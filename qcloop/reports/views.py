@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from qcloop.core.tenancy import for_user, get_for_user
 
-from . import selectors, services, summary_logic
+from . import links, selectors, services, summary_logic
 from . import verify as verifying
-from .models import Report, ReportKind, ReportRecipient, ReportVersion, ReviewNote
+from .models import Delivery, Report, ReportKind, ReportRecipient, ReportVersion, ReviewNote
 from .rendering import BODIES, stamp_for
 from .turnaround import lead_turnaround, report_rows
 
@@ -43,6 +43,12 @@ def report_detail(request, pk: int):
     agency = _is_agency(request.user, report)
     show_draft = agency and (current is None or report.correction_opened_at is not None)
     content = services.draft_content(report) if show_draft else (current and current.content)
+    versions = list(for_user(ReportVersion, request.user).filter(report=report))
+    sees_deliveries = selectors.sees_deliveries(request.user)
+    if sees_deliveries:
+        mailed = list(for_user(Delivery, request.user).filter(version__report=report))
+        for version in versions:
+            version.mailed = [d for d in mailed if d.version_id == version.pk]
     return render(
         request,
         "reports/report_detail.html",
@@ -52,7 +58,8 @@ def report_detail(request, pk: int):
             "stamp": stamp_for(None) if show_draft else stamp_for(current),
             "body": BODIES[report.kind],
             "current": current,
-            "versions": for_user(ReportVersion, request.user).filter(report=report),
+            "versions": versions,
+            "sees_deliveries": sees_deliveries,
             "notes": for_user(ReviewNote, request.user)
             .filter(report=report)
             .select_related("author"),
@@ -210,6 +217,28 @@ def version_pdf(request, pk: int, number: int):
         filename=version.filename,
     )
     response["Cache-Control"] = "private, max-age=86400"
+    response["ETag"] = f'"{version.pdf_sha256}"'
+    return response
+
+
+def linked_pdf(request, token: str):
+    """The PDF behind the signed link in a report's email: for that recipient's eyes, with no
+    account. A token that is not ours, altered or expired answers 404 like any unknown URL."""
+    version = links.version_for_token(token)
+    if version is None:
+        raise Http404
+    version = services.ensure_pdf(version)
+    response = FileResponse(
+        default_storage.open(version.pdf, "rb"),
+        content_type="application/pdf",
+        as_attachment=request.GET.get("download") == "1",
+        filename=version.filename,
+    )
+    # The token is the permission: keep it out of shared caches, search engines and the
+    # Referer of anything the PDF viewer opens.
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
     response["ETag"] = f'"{version.pdf_sha256}"'
     return response
 

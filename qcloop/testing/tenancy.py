@@ -76,6 +76,20 @@ def _report_version(v):
     return {"pk": v.report_id, "number": 1}
 
 
+def _forged_pdf_link(v):
+    """A PDF link token for the victim's version 1, made by a stranger guessing at the format:
+    the payload is right, the signature is not ours. Holders of a genuine link get the PDF
+    without an account (that is what the link is for), so outsiders are probed with what they
+    could make themselves."""
+    from qcloop.reports.links import pdf_token
+    from qcloop.reports.models import ReportVersion
+
+    version = ReportVersion.objects.get(report_id=v.report_id, number=1)
+    genuine = pdf_token(version, v.user(Role.BUYER_MANAGER).email)
+    payload, _signature = genuine.rsplit(":", 1)
+    return {"token": f"{payload}:{'A' * 43}"}
+
+
 def _dupro_id(v):
     return {"milestone_id": v.milestones["DUPRO"].pk}
 
@@ -172,6 +186,7 @@ PAGE_ROUTES: dict[str, Probe] = {
     "reports:version": Probe("object", kwargs=_report_version),
     "reports:version_pdf": Probe("object", kwargs=_report_version),
     "reports:verify": Probe("public"),
+    "reports:linked_pdf": Probe("public", kwargs=_forged_pdf_link),
     "field:app": Probe("scoped"),
     "field:service_worker": Probe("public"),
     "field:manifest": Probe("public"),

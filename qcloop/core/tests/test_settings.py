@@ -107,6 +107,20 @@ def test_debug_is_off_unless_asked(tmp_path):
     assert settings_value(tmp_path, "settings.DEBUG", DEBUG="true") == "True"
 
 
+def test_report_links_last_30_days_unless_told_and_never_zero(tmp_path):
+    assert settings_value(tmp_path, "settings.QCLOOP_REPORT_LINK_DAYS") == "30"
+    assert (
+        settings_value(tmp_path, "settings.QCLOOP_REPORT_LINK_DAYS", QCLOOP_REPORT_LINK_DAYS="7")
+        == "7"
+    )
+    for bad in ["0", "two weeks"]:
+        result = run_qcloop(["manage", "check"], tmp_path, QCLOOP_REPORT_LINK_DAYS=bad)
+        assert result.returncode != 0
+        assert "QCLOOP_REPORT_LINK_DAYS must be a whole number of days, at least 1" in (
+            result.stderr
+        )
+
+
 @pytest.mark.django_db
 def test_every_page_carries_a_content_security_policy(client):
     response = client.get("/accounts/login/")

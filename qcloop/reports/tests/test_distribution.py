@@ -1,82 +1,41 @@
 """A published report reaches the buyer's recipients by email, through a real SMTP conversation
 with a server on loopback (the root conftest's `smtp_server`), the PDF attached or linked."""
 
-import email
-import email.policy
 import hashlib
-from datetime import timedelta
 
 import pytest
-import weasyprint
 from django.conf import settings as django_settings
-from django.utils import timezone
+from django.core import signing
+from django.test import Client
 
 from qcloop.accounts.models import Role
-from qcloop.reports import distribution
+from qcloop.reports import distribution, links
 from qcloop.reports.distribution import distribute
-from qcloop.reports.models import Delivery, Report, ReportVersion
-from qcloop.reports.rendering import store_pdf
+from qcloop.reports.models import Delivery
 from qcloop.reports.services import add_recipient, share_with_suppliers
 
-SUMMARY = "Hold the shipment: 4 majors > Ac 3 & the <carton> drop test failed."
+from .mails import (
+    SUMMARY,
+    attachments_of,
+    deliveries,
+    pdf_link_in,
+    publish,
+    received,
+    text_of,
+)
 
 
-@pytest.fixture(scope="module")
-def pdf() -> bytes:
-    return weasyprint.HTML(string="<h1>PSI report</h1><p>PO PO-A-1001</p>").write_pdf()
+def opened(link: str) -> bytes:
+    """What someone without an account gets from a link in a mail."""
+    response = Client().get(link.removeprefix(django_settings.SITE_URL))
+    assert response.status_code == 200, link
+    assert response["Content-Type"] == "application/pdf"
+    return b"".join(response.streaming_content)
 
 
-@pytest.fixture
-def report(world):
-    now = timezone.now()
-    return Report.objects.create(
-        po=world.po,
-        milestone=world.milestones["PSI"],
-        kind="milestone",
-        clock_started_at=now - timedelta(hours=5),
-        due_at=now + timedelta(hours=19),
-        published_at=now,
-    )
-
-
-def publish(world, report, pdf: bytes | None, number: int = 1, **extra) -> ReportVersion:
-    version = ReportVersion.objects.create(
-        report=report,
-        number=number,
-        content={"verdict": {"result": "fail", "reasons": [], "lead_summary": SUMMARY}},
-        content_sha256="0" * 64,
-        published_by=world.qc_lead,
-        **extra,
-    )
-    if pdf is not None:
-        store_pdf(version, pdf, pages=1)
-    return version
-
-
-@pytest.fixture
-def version(world, report, pdf):
-    return publish(world, report, pdf)
-
-
-def received(inbox) -> dict[str, email.message.EmailMessage]:
-    """The mails the server accepted, parsed, by envelope recipient."""
-    mails = {}
-    for _sender, recipients, content in inbox.messages:
-        parsed = email.message_from_bytes(content.encode(), policy=email.policy.default)
-        mails.update({address.lower(): parsed for address in recipients})
-    return mails
-
-
-def text_of(mail) -> str:
-    return mail.get_body(preferencelist=("plain",)).get_content()
-
-
-def attachments_of(mail) -> list:
-    return list(mail.iter_attachments())
-
-
-def deliveries(version) -> dict[str, Delivery]:
-    return {d.email.lower(): d for d in Delivery.objects.filter(version=version)}
+def claim_of(link: str) -> dict:
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    return signing.TimestampSigner(salt=links.SALT).unsign_object(token)
 
 
 def test_a_listed_recipient_gets_the_pdf_attached(world, version, smtp_server):
@@ -120,9 +79,11 @@ def test_a_recipient_who_wants_no_attachment_gets_a_link(world, version, smtp_se
     assert len(attachments_of(mails["ana@buyer.example"])) == 1
     linked = mails["bo@buyer.example"]
     assert attachments_of(linked) == []
-    pdf_link = f"{django_settings.SITE_URL}/reports/{version.report_id}/v1.pdf"
-    assert pdf_link in text_of(linked)
-    assert f'href="{pdf_link}"' in linked.get_body(preferencelist=("html",)).get_content()
+    # Signed for this recipient and this version, and it opens without an account.
+    link = pdf_link_in(linked)
+    assert claim_of(link) == {"v": version.pk, "e": "bo@buyer.example"}
+    assert hashlib.sha256(opened(link)).hexdigest() == version.pdf_sha256
+    assert "no sign-in needed; the link works for 30 days" in text_of(linked)
     assert not deliveries(version)["bo@buyer.example"].attached
 
 
@@ -137,7 +98,9 @@ def test_a_pdf_above_the_limit_is_linked_not_attached(world, version, smtp_serve
     mail = received(smtp_server)["ana@buyer.example"]
     assert attachments_of(mail) == []
     assert "linked, not attached, because of its size" in text_of(mail)
-    assert f"/reports/{version.report_id}/v1.pdf" in text_of(mail)
+    link = pdf_link_in(mail)
+    assert claim_of(link) == {"v": version.pk, "e": "ana@buyer.example"}
+    assert hashlib.sha256(opened(link)).hexdigest() == version.pdf_sha256
     assert delivery.status == "sent" and not delivery.attached
 
 

@@ -246,3 +246,19 @@ def test_photo_numbers_are_told_as_ranges():
 
     assert number_ranges([7, 1, 2, 3, 5, 8, 3]) == "1-3, 5, 7-8"
     assert number_ranges([4]) == "4" and number_ranges([]) == ""
+
+
+def test_the_published_summary_is_mailed_with_the_recommendation(world, smtp_server):
+    from email import message_from_string, policy
+
+    from qcloop.reports.distribution import distribute
+
+    summary = monitored(world, psi=[("major", 2, "Dent")])
+    version = services.ensure_pdf(services.approve(by=world.qc_lead, report=summary))
+    deliveries = distribute(version)
+    assert deliveries and all(d.status == "sent" for d in deliveries)
+    mail = message_from_string(smtp_server.messages[0][2], policy=policy.default)
+    title = version.content["recommendation"]["title"]
+    assert mail["Subject"] == f"[qcloop] PO summary: PO {world.po.number} — next PO: {title}"
+    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
+    assert f"Recommendation for the next PO: {title}." in text.get_payload(decode=True).decode()
