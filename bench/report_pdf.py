@@ -199,13 +199,12 @@ MODES = ("renditions", "originals")
 
 def render(mode: str, data_dir: str, report_id: int) -> dict:
     _django(data_dir)
+    from django.conf import settings
     from weasyprint import HTML
 
-    from django.conf import settings
     from qcloop.inspections.models import Photo
     from qcloop.reports.models import Report
     from qcloop.reports.rendering import StorageFetcher, document_html, stamp_for
-
     from qcloop.reports.services import draft_content
 
     report = Report.objects.get(pk=report_id)
