@@ -35,6 +35,9 @@ def distribute_report_version(version_id: int) -> dict[str, int] | str:
     version = ReportVersion.objects.filter(pk=version_id).first()
     if version is None:
         return "gone"
+    if version.superseded_at is not None:
+        # Corrected before it went out: the buyer gets the correction, not both.
+        return "superseded"
     # Normally rendered by the task that queued this one; queued by hand, it may not be.
     made = distribute(ensure_pdf(version))
     return {

@@ -109,6 +109,26 @@ def test_publishing_a_report_mails_its_pdf_to_every_recipient(world, smtp_server
     assert mail_count(smtp_server) == dict.fromkeys(BUYERS, 1)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_version_corrected_before_it_went_out_is_not_mailed(world, smtp_server, run_worker):
+    from qcloop.reports.services import open_correction, publish_correction
+
+    listed(world, *BUYERS)
+    psi = submit_inspection_of(world, "PSI", defects=[("major", 2, "Shade scratched")])
+    report = Report.objects.get(milestone=psi)
+    run_worker()
+    smtp_server.messages.clear()
+    first = approve(by=world.qc_lead, report=report)
+    open_correction(by=world.qc_lead, report=report, reason="Wrong carton count.")
+    second = publish_correction(by=world.qc_lead, report=report)
+    run_worker()  # both versions' tasks run now: only the current one is mailed
+
+    assert mail_count(smtp_server) == dict.fromkeys(BUYERS, 1)
+    assert deliveries(first) == {}
+    assert {d.status for d in deliveries(second).values()} == {"sent"}
+    assert "(corrected, v2)" in received(smtp_server)[BUYERS[0]]["Subject"]
+
+
 # --- exactly once ------------------------------------------------------------------------------
 
 
