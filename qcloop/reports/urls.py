@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dossier_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("reports/<int:pk>/v<int:number>/", views.version_html, name="version"),
     path("reports/<int:pk>/v<int:number>.pdf", views.version_pdf, name="version_pdf"),
     path("verify/", views.verify, name="verify"),
+    path("pos/<int:pk>/dossier.zip", dossier_views.po_dossier, name="dossier"),
 ]
