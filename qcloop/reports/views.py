@@ -14,6 +14,7 @@ from qcloop.core.tenancy import for_user, get_for_user
 
 from . import selectors, services
 from . import verify as verifying
+from .dossier import dossier_offer
 from .models import Report, ReportKind, ReportRecipient, ReportVersion, ReviewNote
 from .rendering import stamp_for
 from .turnaround import lead_turnaround, report_rows
@@ -60,6 +61,7 @@ def report_detail(request, pk: int):
             "agency": agency,
             "awaiting_review": report.kind == ReportKind.MILESTONE
             and report.milestone.status == "submitted",
+            "dossier": dossier_offer(request.user, report.po),
         },
     )
 

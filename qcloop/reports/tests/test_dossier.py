@@ -255,6 +255,46 @@ def test_the_api_refuses_a_bad_choice_of_files_and_outsiders(world, other_world,
     assert client.get(f"/api/purchase-orders/{world.po.pk}/dossier").status_code == 401
 
 
+def jpeg(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_the_pages_offer_the_dossier_to_whoever_may_see_a_photo_of_the_po(world, client):
+    action = f'action="{url(world.po)}"'
+    buyer, supplier = world.user(Role.BUYER_MANAGER), world.user(Role.SUPPLIER_USER)
+    agency = (world.qc_lead, world.user(Role.COORDINATOR))
+
+    def po_page(user) -> str:
+        client.force_login(user)
+        return client.get(reverse("orders:po_detail", args=[world.po.pk])).content.decode()
+
+    assert not any(action in po_page(user) for user in (*agency, buyer))  # no photo yet
+    photos = [(jpeg((200, 40, 40)), "Hem", True), (jpeg((40, 200, 40)), "Carton")]
+    dupro = submit_inspection_of(
+        world, "DUPRO", defects=[("major", 1, "Loose stitching")], photos=photos
+    )
+    # Submitted: the agency sees its photos, the buyer and the supplier once published.
+    for user in agency:
+        assert action in po_page(user)
+    assert action not in po_page(buyer) and action not in po_page(supplier)
+    html = po_page(world.qc_lead)
+    assert "Photo dossier (ZIP)" in html and "The 2 photos of PO PO-A-1001" in html
+    assert 'value="originals" checked' in html and 'value="renditions"' in html
+    offer = dossier.dossier_offer(world.qc_lead, world.po)
+    assert (offer.photos, offer.original_bytes) == (2, sum(len(data) for data, *_ in photos))
+
+    report = Report.objects.get(milestone=dupro)
+    services.approve(by=world.qc_lead, report=report)
+    assert action in po_page(supplier) and action in po_page(buyer)
+    for page in (  # as the buyer
+        reverse("inspections:po_photos", args=[world.po.pk]),
+        reverse("reports:detail", args=[report.pk]),
+    ):
+        assert action in client.get(page).content.decode(), page
+
+
 def test_memory_stays_bounded_the_zip_is_sent_in_chunks(
     world, sources, monkeypatch, django_assert_num_queries
 ):
