@@ -122,12 +122,21 @@ def milestone_photos(request, pk: int):
 
 @login_required
 def po_photos(request, pk: int):
+    # Imported here: reports build on inspections, not the other way round.
+    from qcloop.reports.dossier import dossier_offer
+
     po = get_for_user(PurchaseOrder, request.user, pk=pk)
     attachments = for_user(PhotoAttachment, request.user).filter(milestone__po=po)
     return _gallery(
         request,
         attachments.select_related("photo", "defect", "milestone"),
-        {"po": po, "milestone": None, "upload_form": None, "can_review": False},
+        {
+            "po": po,
+            "milestone": None,
+            "upload_form": None,
+            "can_review": False,
+            "dossier": dossier_offer(request.user, po),
+        },
     )
 
 

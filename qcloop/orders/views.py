@@ -54,6 +54,7 @@ def po_detail(request, pk: int):
             "milestones": selectors.timeline(po),
             "can_edit": can_edit_po(request.user, po),
             "reports": _reports(request.user, po),
+            "dossier": _dossier(request.user, po),
         },
     )
 
@@ -62,6 +63,13 @@ def _reports(user, po):
     from qcloop.reports.models import Report
 
     return for_user(Report, user).filter(po=po).select_related("milestone").order_by("created_at")
+
+
+def _dossier(user, po):
+    # Imported here, like Report above: reports build on orders, not the other way round.
+    from qcloop.reports.dossier import dossier_offer
+
+    return dossier_offer(user, po)
 
 
 def _with_one_more_line(data):

@@ -1,19 +1,20 @@
 """Reports in the API: list and read them, fetch a version's content and PDF, take the review
-steps, and verify a PDF (the one route that needs no caller)."""
+steps, download a PO's photo dossier, and verify a PDF (the one route that needs no caller)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse
-from ninja import File, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from qcloop.accounts.api import errors
 from qcloop.core.tenancy import for_user, get_for_user
 
-from . import selectors, services, verify
+from . import dossier, selectors, services, verify
+from .dossier_views import dossier_response
 from .models import Delivery, Report, ReportVersion
 
 router = Router(tags=["reports"])
@@ -152,6 +153,33 @@ def get_pdf(request, report_id: int, number: int):
         content_type="application/pdf",
         filename=version.filename,
     )
+
+
+@router.get(
+    "/purchase-orders/{int:po_id}/dossier",
+    response={200: None, **errors(401, 404, 422)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The photo dossier: a ZIP streamed while it is written",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def get_dossier(
+    request,
+    po_id: int,
+    files: Literal["originals", "renditions"] = Query(
+        dossier.ORIGINALS,
+        description="`originals`: the photos exactly as uploaded, hashing to the SHA-256 "
+        "recorded at upload; `renditions`: JPEGs of at most 1600 px without metadata.",
+    ),
+):
+    """Every photo of the PO the caller may see, by milestone and finding, with index.csv,
+    index.html, SHA256SUMS and a README on checking the hashes. The agency gets its
+    inspections' photos as they come in; buyers and suppliers those of published milestones."""
+    return dossier_response(dossier.open_dossier(request.user, po_id, files))
 
 
 class TextIn(Schema):

@@ -23,6 +23,7 @@ from itertools import groupby
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -187,8 +188,7 @@ def dossier_entries(user, po: PurchaseOrder, files: str = ORIGINALS) -> list[Dos
     """Every ready photo of the PO the user may see, ordered by milestone (IPC, DUPRO, PSI,
     CLI, then sequence) and finding, each with its unique, safe path inside the ZIP."""
     attachments = list(
-        for_user(PhotoAttachment, user)
-        .filter(milestone__po=po, status=AttachmentStatus.READY, photo__isnull=False)
+        _packed(user, po)
         .select_related("milestone__checklist", "photo", "defect__code", "reading__chart")
         .select_related("uploaded_by")
         .order_by("milestone", "uploaded_at", "id")
@@ -201,6 +201,32 @@ def dossier_entries(user, po: PurchaseOrder, files: str = ORIGINALS) -> list[Dos
         _entry(attachment, f"{number:0{width}d}", folders, numbers, files)
         for number, (_, attachment) in enumerate(placed, 1)
     ]
+
+
+def _packed(user, po: PurchaseOrder):
+    """The attachments a dossier packs: those the photo gate shows the user, once processed
+    (a pending or rejected upload has no file to pack)."""
+    return for_user(PhotoAttachment, user).filter(
+        milestone__po=po, status=AttachmentStatus.READY, photo__isnull=False
+    )
+
+
+@dataclass(frozen=True)
+class DossierOffer:
+    """What the user's dossier of a PO would hold, for the pages that offer the download."""
+
+    po: PurchaseOrder
+    photos: int
+    original_bytes: int  # the files of the originals, before the index and thumbnails
+
+
+def dossier_offer(user, po: PurchaseOrder) -> DossierOffer | None:
+    """The download to offer on the PO's pages, or None when the user may see no photo of the
+    PO yet (a buyer before the first published milestone): an empty ZIP helps nobody."""
+    totals = _packed(user, po).aggregate(photos=Count("pk"), size=Sum("photo__size_bytes"))
+    if not totals["photos"]:
+        return None
+    return DossierOffer(po=po, photos=totals["photos"], original_bytes=totals["size"] or 0)
 
 
 def _group_numbers(user, po, attachments) -> dict:

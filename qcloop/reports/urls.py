@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dossier_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     # No sign-in: the signed token is the permission (see links.py).
     path("reports/pdf/<str:token>/", views.linked_pdf, name="linked_pdf"),
     path("verify/", views.verify, name="verify"),
+    path("pos/<int:pk>/dossier.zip", dossier_views.po_dossier, name="dossier"),
 ]

@@ -14,6 +14,7 @@ from qcloop.core.tenancy import for_user, get_for_user
 
 from . import links, selectors, services, summary_logic
 from . import verify as verifying
+from .dossier import dossier_offer
 from .models import Delivery, Report, ReportKind, ReportRecipient, ReportVersion, ReviewNote
 from .rendering import BODIES, stamp_for
 from .turnaround import lead_turnaround, report_rows
@@ -68,6 +69,7 @@ def report_detail(request, pk: int):
             "awaiting_review": _awaiting_review(report),
             "recommendations": summary_logic.TITLES.items(),
             "stale_sources": _stale_sources(request.user, report, current),
+            "dossier": dossier_offer(request.user, report.po),
         },
     )
 

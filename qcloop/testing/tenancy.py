@@ -6,13 +6,19 @@ inspector of the victim's agency who is not assigned to its PO, and a user of an
 of the same buyer. For each route the harness knows how to aim at the victim's data:
 
 - `object` routes name a victim object in the URL: outsiders get 404, an entitled insider does
-  not (so a route that 404s for everyone cannot pass), and nothing changes.
+  not (so a route that 404s for everyone cannot pass), and nothing changes. Where a 200 could
+  still be empty (a ZIP of no photos), `insider_sees` names bytes the insider's answer must
+  hold.
 - `scoped` routes have no object in the URL (lists, home, forms): outsiders may load them but
   the response must not mention the victim's data.
 - `create` routes (API POSTs to a collection) are sent a payload naming the victim's objects:
   outsiders are refused (403/404/422) and nothing is created.
 - `public` routes carry no tenant data; `staff` routes (the Django admin) send non-staff users to
   the login page.
+
+No outsider's answer may hold a victim marker (PO number, supplier, factory, product) nor the
+bytes of any file of the victim's photos (original, rendition, thumbnail): a photo leaks as
+bytes, not as text.
 
 Every URL pattern and every OpenAPI operation must have an entry in `PAGE_ROUTES` or
 `API_ROUTES`: a new route fails the harness until it is taught how to aim at the victim.
@@ -43,6 +49,7 @@ class Probe:
     body: Callable[["Victim"], dict] | None = None
     insider: str = Role.COORDINATOR  # the victim's user entitled to the route
     multipart: bool = False  # the body is a form with files, not JSON
+    insider_sees: Callable[["Victim"], bytes] | None = None  # in the insider's answer
 
 
 @dataclass
@@ -55,6 +62,8 @@ class Victim:
     upload_id: str = ""
     report_id: int = 0
     markers: list[str] = field(default_factory=list)
+    # The stored files of the victim's photos, by what they are ("published original", ...).
+    evidence: dict[str, bytes] = field(default_factory=dict)
 
     def __getattr__(self, name):
         return getattr(self.world, name)
@@ -187,6 +196,13 @@ PAGE_ROUTES: dict[str, Probe] = {
     "reports:version_pdf": Probe("object", kwargs=_report_version),
     "reports:verify": Probe("public"),
     "reports:linked_pdf": Probe("public", kwargs=_forged_pdf_link),
+    # The buyer sees the photos of the published PSI only: the ZIP must carry that original.
+    "reports:dossier": Probe(
+        "object",
+        kwargs=_po,
+        insider=Role.BUYER_MANAGER,
+        insider_sees=lambda v: v.evidence["published original"],
+    ),
     "field:app": Probe("scoped"),
     "field:service_worker": Probe("public"),
     "field:manifest": Probe("public"),
@@ -375,6 +391,13 @@ API_ROUTES: dict[str, Probe] = {
         insider=Role.BUYER_MANAGER,
     ),
     "GET /api/purchase-orders/{po_id}": Probe("object", kwargs=lambda v: {"po_id": v.po.pk}),
+    "GET /api/purchase-orders/{po_id}/dossier": Probe(
+        "object",
+        kwargs=lambda v: {"po_id": v.po.pk},
+        query=lambda v: "?files=renditions",
+        insider=Role.BUYER_MANAGER,
+        insider_sees=lambda v: v.evidence["published rendition"],
+    ),
     "PATCH /api/purchase-orders/{po_id}": Probe(
         "object", kwargs=lambda v: {"po_id": v.po.pk}, body=lambda v: {"notes": "hijacked"}
     ),
@@ -587,7 +610,7 @@ def prepare_victim(world: World) -> Victim:
     from qcloop.inspections.models import DefectCode
 
     code = DefectCode.objects.filter(agency__isnull=True, category="lighting").first()
-    return Victim(
+    victim = Victim(
         world=world,
         token_id=token.pk,
         defect_id=_victim_defect(world).pk,
@@ -597,15 +620,22 @@ def prepare_victim(world: World) -> Victim:
         report_id=_victim_report(world),
         markers=markers,
     )
+    victim.evidence = _victim_evidence(world)
+    return victim
 
 
 def _victim_report(world: World) -> int:
-    """The victim's PSI, inspected and published as version 1 of its report."""
+    """The victim's PSI, inspected with a photo of its defect and published as version 1 of
+    its report."""
     from qcloop.reports.models import Report
     from qcloop.reports.services import approve
     from qcloop.testing import submit_inspection_of
 
-    psi = submit_inspection_of(world, "PSI", defects=[("major", 2, "Victim scratch")])
+    # A photo of the defect: once published, the buyer's and the supplier's to see.
+    photo = _jpeg((640, 480), (40, 90, 160))
+    psi = submit_inspection_of(
+        world, "PSI", defects=[("major", 2, "Victim scratch")], photos=[(photo, "Scratch", True)]
+    )
     report = Report.objects.get(milestone=psi)
     approve(by=world.qc_lead, report=report, lead_summary="Victim summary")
     return report.pk
@@ -665,25 +695,52 @@ def tiny_jpeg():
     return SimpleUploadedFile("tiny.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
-def _victim_photo(world: World):
-    """A processed photo on the victim's DUPRO (a small JPEG made here, with EXIF)."""
+def _jpeg(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
     import io
 
     from PIL import Image
 
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _victim_photo(world: World):
+    """A processed photo on the victim's DUPRO, still in progress: the agency's alone."""
     from qcloop.inspections.photos import ingest, upload_photo
 
-    buffer = io.BytesIO()
-    Image.new("RGB", (640, 480), (180, 120, 60)).save(buffer, "JPEG")
     attachment = upload_photo(
         by=world.inspector,
         milestone=world.milestones["DUPRO"],
-        data=buffer.getvalue(),
+        data=_jpeg((640, 480), (180, 120, 60)),
         name="victim.jpg",
         caption="Victim photo",
     )
     ingest(attachment.pk)
     return attachment
+
+
+def _victim_evidence(world: World) -> dict[str, bytes]:
+    """The stored files of every photo of the victim's PO, named by milestone state and kind:
+    "published original", "in progress thumbnail", ..."""
+    from django.core.files.storage import default_storage
+
+    from qcloop.inspections.models import AttachmentStatus, PhotoAttachment
+
+    evidence = {}
+    attachments = PhotoAttachment.objects.filter(
+        milestone__po=world.po, status=AttachmentStatus.READY
+    ).select_related("photo", "milestone")
+    for attachment in attachments:
+        state = "published" if attachment.milestone.status == "published" else "in progress"
+        for kind in ("original", "rendition", "thumbnail"):
+            name = f"{state} {kind}"
+            if name in evidence:
+                name = f"{name} of attachment {attachment.pk}"
+            with default_storage.open(getattr(attachment.photo, kind), "rb") as stored:
+                evidence[name] = stored.read()
+    assert {"published original", "in progress original"} <= set(evidence), evidence.keys()
+    return evidence
 
 
 def outsiders(victim: World, stranger: World) -> dict[str, User]:
@@ -717,6 +774,16 @@ def outsiders(victim: World, stranger: World) -> dict[str, User]:
     return people
 
 
+def body_of(response) -> bytes:
+    """The whole body of a response, streamed (a ZIP, a file) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def leaked(victim: Victim, body: bytes) -> list[str]:
     text = body.decode("utf-8", "replace")
-    return [marker for marker in victim.markers if marker in text]
+    found = [marker for marker in victim.markers if marker in text]
+    return found + [
+        f"the {name} of a photo" for name, data in victim.evidence.items() if data in body
+    ]

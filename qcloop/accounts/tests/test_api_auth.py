@@ -288,6 +288,7 @@ ROUTES = {
     "/api/me": {"get"},
     "/api/purchase-orders": {"get", "post"},
     "/api/purchase-orders/{po_id}": {"get", "patch"},
+    "/api/purchase-orders/{po_id}/dossier": {"get"},
     "/api/suppliers": {"get", "post"},
     "/api/suppliers/{supplier_id}": {"get", "patch"},
     "/api/factories": {"get", "post"},
@@ -357,6 +358,9 @@ def test_openapi_lists_every_route_with_its_schemas(db):
             )
             if path.endswith("/pdf"):
                 assert "application/pdf" in ok["content"], (method, path)
+            elif path.endswith("/dossier"):
+                assert set(ok["content"]) == {"application/zip"}, (method, path)
+                assert ok["content"]["application/zip"]["schema"]["format"] == "binary"
             elif "204" not in responses:
                 assert ok["content"]["application/json"]["schema"], (method, path)
             if method in {"post", "patch", "put"} and not path.endswith("/submit"):

@@ -274,8 +274,10 @@ def test_photos_upload_and_show_their_flags(page, live_world, screenshot):
     page.wait_for_selector(".photo img")
     assert page.locator(".photo img").count() == 2
     assert "km from the factory" in page.inner_text(".gallery")
-    loaded = page.evaluate(
-        "[...document.querySelectorAll('.photo img')].every(i => i.naturalWidth > 0)"
+    # The thumbnails load after the page (lazily): wait for them rather than race them. A
+    # broken image never gets a width, and the wait fails.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.photo img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
     )
-    assert loaded
     screenshot("photo-gallery")

@@ -20,6 +20,7 @@ from qcloop.testing.tenancy import (
     PAGE_ROUTES,
     api_operations,
     api_url_paths,
+    body_of,
     leaked,
     outsiders,
     page_routes,
@@ -136,9 +137,8 @@ def test_page_route_leaks_nothing(scene, name):
             assert response.status_code < 500, where
             if probe.kind == "object":
                 assert response.status_code == 404, f"{where}: {response.status_code}, not 404"
-            assert not leaked(victim, response.content), (
-                f"{where} shows {leaked(victim, response.content)}"
-            )
+            answer = body_of(response)
+            assert not leaked(victim, answer), f"{where} shows {leaked(victim, answer)}"
     assert fingerprint(victim) == before and counts() == before_counts
     if probe.kind == "object":
         insider = Client()
@@ -149,6 +149,10 @@ def test_page_route_leaks_nothing(scene, name):
                 f"{method} {url} as the victim's {probe.insider} answered "
                 f"{response.status_code}: the probe is not aimed at a real object"
             )
+            if probe.insider_sees:
+                assert probe.insider_sees(victim) in body_of(response), (
+                    f"{method} {url} as the victim's {probe.insider} lacks what they may see"
+                )
 
 
 @pytest.mark.parametrize("operation", sorted(API_ROUTES))
@@ -171,19 +175,23 @@ def test_api_operation_leaks_nothing(scene, operation):
             assert response.status_code == 404, f"{where}: {response.status_code}, not 404"
         elif probe.kind == "create":
             assert response.status_code in REFUSED, f"{where}: {response.status_code}"
-        assert not leaked(victim, response.content), (
-            f"{where} shows {leaked(victim, response.content)}"
-        )
+        answer = body_of(response)
+        assert not leaked(victim, answer), f"{where} shows {leaked(victim, answer)}"
     assert fingerprint(victim) == before and counts() == before_counts
     if probe.kind in {"object", "create"}:
         _, token = create_api_token(user=victim.user(probe.insider), name="insider")
         if probe.multipart:
             body = probe.body(victim)
         response = api_request(Client(), method, url, body, token, probe.multipart)
+        answer = body_of(response)
         assert response.status_code not in (404, 500) and response.status_code < 500, (
             f"{operation} as the victim's {probe.insider} answered {response.status_code} "
-            f"{response.content[:300]!r}: the probe is not aimed at a real object"
+            f"{answer[:300]!r}: the probe is not aimed at a real object"
         )
+        if probe.insider_sees:
+            assert probe.insider_sees(victim) in answer, (
+                f"{operation} as the victim's {probe.insider} lacks what they may see"
+            )
 
 
 def test_the_admin_turns_away_non_staff(scene):
@@ -211,7 +219,7 @@ def test_an_anonymous_visitor_sees_nothing(scene):
         url = reverse(name, kwargs=probe.kwargs(victim) if probe.kwargs else None)
         response = client.get(url) if "GET" in probe.methods else client.post(url)
         assert response.status_code in (302, 405), f"{url}: {response.status_code}"
-        assert not leaked(victim, response.content)
+        assert not leaked(victim, body_of(response))
     for operation, probe in API_ROUTES.items():
         if probe.kind == "public":
             continue

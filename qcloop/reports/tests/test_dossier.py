@@ -7,25 +7,28 @@ import hashlib
 import io
 import re
 import zipfile
+from urllib.parse import urlencode
 
 import pytest
+from django.urls import reverse
 from PIL import Image
 
 from qcloop.accounts.models import Role
+from qcloop.accounts.services import create_api_token
 from qcloop.inspections.models import PhotoAttachment
 from qcloop.inspections.photos import ingest, upload_photo
 from qcloop.reports import dossier, services
 from qcloop.reports.models import Report
 from qcloop.testing import start_inspection, submit_inspection_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("qcloop.reports.tests.dossier_urls")]
+pytestmark = pytest.mark.django_db
 
 SCRIPT = '<script>alert("dossier")</script> strap & "buckle"'
 
 
 def url(po, **query) -> str:
-    suffix = "".join(f"?{key}={value}" for key, value in query.items())
-    return f"/pos/{po.pk}/dossier.zip{suffix}"
+    suffix = f"?{urlencode(query)}" if query else ""
+    return reverse("reports:dossier", args=[po.pk]) + suffix
 
 
 def phone_rendition(path) -> bytes:
@@ -103,6 +106,7 @@ def sha(data: bytes) -> str:
 def test_the_originals_are_organised_by_milestone_and_finding_and_hash_to_the_index(
     world, sources, client
 ):
+    assert url(world.po) == f"/pos/{world.po.pk}/dossier.zip"
     response, archive = download(client, world.qc_lead, world.po)
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"] == (
@@ -209,6 +213,86 @@ def test_outsiders_get_404_and_a_bad_choice_of_files_is_400(world, other_world, 
     assert bad.status_code == 400
     assert "files must be originals or renditions" in bad.content.decode()
     assert client.post(url(world.po)).status_code == 405
+
+
+def api_get(client, user, po, **query):
+    _, token = create_api_token(user=user, name="dossier")
+    suffix = f"?{urlencode(query)}" if query else ""
+    path = f"/api/purchase-orders/{po.pk}/dossier{suffix}"
+    return client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_the_api_streams_the_same_zip_as_the_page(world, other_world, sources, client):
+    buyer = world.user(Role.BUYER_MANAGER)
+    for files in ("originals", "renditions"):
+        response = api_get(client, buyer, world.po, files=files)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/zip"
+        assert response["Content-Disposition"] == (
+            'attachment; filename="qcloop-PO-A-1001-photo-dossier.zip"'
+        )
+        assert response["Cache-Control"] == "private, no-store"
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        _, page_archive = download(client, buyer, world.po, files=files)
+        pairs = [(row["file"], row["sha256"]) for row in index_rows(archive)]
+        assert len(pairs) == 4 and pairs == [
+            (row["file"], row["sha256"]) for row in index_rows(page_archive)
+        ]
+    default = api_get(client, buyer, world.po)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(default.streaming_content)))
+    first = index_rows(archive)[0]
+    assert archive.read(first["file"]) == sources["defect"][1]  # originals unless asked
+
+
+def test_the_api_refuses_a_bad_choice_of_files_and_outsiders(world, other_world, client):
+    bad = api_get(client, world.qc_lead, world.po, files="thumbnails")
+    assert bad.status_code == 422
+    (error,) = bad.json()["detail"]
+    assert error["loc"] == ["query", "files"] and "originals" in error["msg"]
+    for role in (Role.COORDINATOR, Role.BUYER_MANAGER, Role.SUPPLIER_USER):
+        refused = api_get(client, other_world.user(role), world.po)
+        assert (refused.status_code, refused.json()) == (404, {"detail": "Not Found"})
+    assert client.get(f"/api/purchase-orders/{world.po.pk}/dossier").status_code == 401
+
+
+def jpeg(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_the_pages_offer_the_dossier_to_whoever_may_see_a_photo_of_the_po(world, client):
+    action = f'action="{url(world.po)}"'
+    buyer, supplier = world.user(Role.BUYER_MANAGER), world.user(Role.SUPPLIER_USER)
+    agency = (world.qc_lead, world.user(Role.COORDINATOR))
+
+    def po_page(user) -> str:
+        client.force_login(user)
+        return client.get(reverse("orders:po_detail", args=[world.po.pk])).content.decode()
+
+    assert not any(action in po_page(user) for user in (*agency, buyer))  # no photo yet
+    photos = [(jpeg((200, 40, 40)), "Hem", True), (jpeg((40, 200, 40)), "Carton")]
+    dupro = submit_inspection_of(
+        world, "DUPRO", defects=[("major", 1, "Loose stitching")], photos=photos
+    )
+    # Submitted: the agency sees its photos, the buyer and the supplier once published.
+    for user in agency:
+        assert action in po_page(user)
+    assert action not in po_page(buyer) and action not in po_page(supplier)
+    html = po_page(world.qc_lead)
+    assert "Photo dossier (ZIP)" in html and "The 2 photos of PO PO-A-1001" in html
+    assert 'value="originals" checked' in html and 'value="renditions"' in html
+    offer = dossier.dossier_offer(world.qc_lead, world.po)
+    assert (offer.photos, offer.original_bytes) == (2, sum(len(data) for data, *_ in photos))
+
+    report = Report.objects.get(milestone=dupro)
+    services.approve(by=world.qc_lead, report=report)
+    assert action in po_page(supplier) and action in po_page(buyer)
+    for page in (  # as the buyer
+        reverse("inspections:po_photos", args=[world.po.pk]),
+        reverse("reports:detail", args=[report.pk]),
+    ):
+        assert action in client.get(page).content.decode(), page
 
 
 def test_memory_stays_bounded_the_zip_is_sent_in_chunks(
