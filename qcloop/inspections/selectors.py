@@ -134,13 +134,17 @@ def measurement_charts(user) -> QuerySet:
 
 @gate(PhotoAttachment)
 def photo_attachments(user) -> QuerySet:
-    """The agency sees its inspections' photos as they come in; the buyer and the supplier see
-    them once the milestone is published."""
+    """The agency sees its inspections' photos as they come in; the buyer sees them once the
+    milestone is published; the supplier too, but only when the buyer shares its reports with
+    suppliers (the photos are the reports' evidence, and the same choice covers both)."""
     membership = user.membership
     visible = PhotoAttachment.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
     if membership is not None and membership.is_agency:
         return visible
-    return visible.filter(milestone__status="published")
+    published = visible.filter(milestone__status="published")
+    if membership is not None and membership.is_supplier:
+        return published.filter(milestone__po__buyer__shares_reports_with_suppliers=True)
+    return published
 
 
 @gate(Photo)

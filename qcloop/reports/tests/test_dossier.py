@@ -192,6 +192,11 @@ def test_the_html_index_lists_every_photo_self_contained_and_escaped(world, sour
 
 
 def test_a_buyer_and_the_supplier_get_published_milestones_only(world, sources, client):
+    supplier = world.user(Role.SUPPLIER_USER)
+    # The supplier sees the evidence only when the buyer shares its reports with suppliers.
+    _, archive = download(client, supplier, world.po)
+    assert index_rows(archive) == []
+    services.share_with_suppliers(world.buyer, True)
     for role in (Role.BUYER_MANAGER, Role.SUPPLIER_USER):
         _, archive = download(client, world.user(role), world.po)
         files = [row["file"] for row in index_rows(archive)]
@@ -287,7 +292,10 @@ def test_the_pages_offer_the_dossier_to_whoever_may_see_a_photo_of_the_po(world,
 
     report = Report.objects.get(milestone=dupro)
     services.approve(by=world.qc_lead, report=report)
-    assert action in po_page(supplier) and action in po_page(buyer)
+    assert action in po_page(buyer)
+    assert action not in po_page(supplier)  # until the buyer shares its reports
+    services.share_with_suppliers(world.buyer, True)
+    assert action in po_page(supplier)
     for page in (  # as the buyer
         reverse("inspections:po_photos", args=[world.po.pk]),
         reverse("reports:detail", args=[report.pk]),
