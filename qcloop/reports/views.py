@@ -209,18 +209,23 @@ def version_html(request, pk: int, number: int):
     )
 
 
-@login_required
-def version_pdf(request, pk: int, number: int):
-    version = services.ensure_pdf(_version(request, pk, number))
+def _pdf_response(request, version: ReportVersion, max_age: int) -> FileResponse:
+    """A version's PDF, rendered first if need be; `?download=1` saves it instead."""
+    version = services.ensure_pdf(version)
     response = FileResponse(
         default_storage.open(version.pdf, "rb"),
         content_type="application/pdf",
         as_attachment=request.GET.get("download") == "1",
         filename=version.filename,
     )
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = f"private, max-age={max_age}"
     response["ETag"] = f'"{version.pdf_sha256}"'
     return response
+
+
+@login_required
+def version_pdf(request, pk: int, number: int):
+    return _pdf_response(request, _version(request, pk, number), max_age=86400)
 
 
 def linked_pdf(request, token: str):
@@ -229,19 +234,11 @@ def linked_pdf(request, token: str):
     version = links.version_for_token(token)
     if version is None:
         raise Http404
-    version = services.ensure_pdf(version)
-    response = FileResponse(
-        default_storage.open(version.pdf, "rb"),
-        content_type="application/pdf",
-        as_attachment=request.GET.get("download") == "1",
-        filename=version.filename,
-    )
     # The token is the permission: keep it out of shared caches, search engines and the
     # Referer of anything the PDF viewer opens.
-    response["Cache-Control"] = "private, max-age=3600"
+    response = _pdf_response(request, version, max_age=3600)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
-    response["ETag"] = f'"{version.pdf_sha256}"'
     return response
 
 

@@ -132,6 +132,13 @@ def test_a_version_corrected_before_it_went_out_is_not_mailed(world, smtp_server
 # --- exactly once ------------------------------------------------------------------------------
 
 
+def claimed(version, email: str, at, attempts: int = 1) -> Delivery:
+    """A delivery another worker is sending (or was, when `at` is long past)."""
+    return Delivery.objects.create(
+        version=version, email=email, status="sending", claimed_at=at, attempts=attempts
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_distributing_at_once_mail_each_address_once(world, version, smtp_server):
     addresses = [f"person{n}@buyer.example" for n in range(12)]
@@ -149,13 +156,7 @@ def test_two_workers_distributing_at_once_mail_each_address_once(world, version,
 def test_an_address_is_claimed_whatever_its_case(world, version, smtp_server):
     listed(world, "ana@buyer.example")
     # Another worker is mailing the address as another list spelled it (a user's own email).
-    Delivery.objects.create(
-        version=version,
-        email="Ana@Buyer.Example",
-        status="sending",
-        claimed_at=timezone.now(),
-        attempts=1,
-    )
+    claimed(version, "Ana@Buyer.Example", timezone.now())
 
     assert distribute(version) == []
     assert smtp_server.messages == []
@@ -166,16 +167,8 @@ def test_an_abandoned_claim_is_taken_over_and_a_live_one_is_left_alone(world, ve
     listed(world, *BUYERS)
     now = timezone.now()
     # ana's worker died mid-mail eleven minutes ago; bo's is talking to the server right now.
-    Delivery.objects.create(
-        version=version,
-        email="ana@buyer.example",
-        status="sending",
-        claimed_at=now - distribution.CLAIM_EXPIRES - timedelta(minutes=1),
-        attempts=1,
-    )
-    Delivery.objects.create(
-        version=version, email="bo@buyer.example", status="sending", claimed_at=now, attempts=1
-    )
+    claimed(version, "ana@buyer.example", now - distribution.CLAIM_EXPIRES - timedelta(minutes=1))
+    claimed(version, "bo@buyer.example", now)
 
     [taken_over] = distribute(version)
     assert retry_due() == 0  # the sweeper leaves the live claim alone too
@@ -191,13 +184,8 @@ def test_an_abandoned_claim_is_taken_over_and_a_live_one_is_left_alone(world, ve
 
 def test_the_sweeper_takes_over_an_abandoned_claim(world, version, smtp_server):
     listed(world, "ana@buyer.example")
-    Delivery.objects.create(
-        version=version,
-        email="ana@buyer.example",
-        status="sending",
-        claimed_at=timezone.now() - distribution.CLAIM_EXPIRES - timedelta(minutes=1),
-        attempts=1,
-    )
+    abandoned = timezone.now() - distribution.CLAIM_EXPIRES - timedelta(minutes=1)
+    claimed(version, "ana@buyer.example", abandoned)
 
     assert retry_due() == 1
 

@@ -9,7 +9,8 @@ from conftest import sign_in
 from qcloop.accounts.models import Role
 from qcloop.inspections.recording import submit_inspection
 from qcloop.reports.models import Report, ReportKind
-from qcloop.reports.tests.test_summary import jpeg, monitored
+from qcloop.reports.tests.test_summary import monitored
+from qcloop.reports.tests.test_workflow import jpeg
 from qcloop.testing import submit_inspection_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -2,7 +2,6 @@
 reports, reviewed and published by the QC lead with their recommendation, corrected as a new
 version, and rendered as a PDF of the expected shape."""
 
-import io
 import subprocess
 from datetime import timedelta
 
@@ -10,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.urls import reverse
-from PIL import Image
 
 from qcloop.accounts.models import Role
 from qcloop.inspections.models import Milestone
@@ -19,14 +17,9 @@ from qcloop.reports.models import Report, ReportKind
 from qcloop.reports.summary import summary_content, supplier_history
 from qcloop.testing import build_world, submit_inspection_of
 
+from .test_workflow import jpeg
+
 pytestmark = pytest.mark.django_db
-
-
-def jpeg(seed: int) -> bytes:
-    image = Image.effect_noise((480, 360), 30 + seed).convert("RGB")
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=80)
-    return out.getvalue()
 
 
 def publish(world, kind, defects=(), photos=()):
