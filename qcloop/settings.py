@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "qcloop.inspections",
     "qcloop.field",
     "qcloop.reports",
+    "qcloop.capa",
+    "qcloop.alerts",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ from .models import (
     DefectClass,
     DefectClassOverride,
     DefectCode,
+    InspectionOutcome,
     LoadedCartons,
     LoadingRecord,
     MeasurementChart,
@@ -251,6 +252,10 @@ def record_defect(
         created_by=by,
     )
     stamp(milestone, revisions.defect_key(defect.uuid), by)
+    if defect_class == DefectClass.CRITICAL:
+        from qcloop.alerts.services import escalate_critical
+
+        escalate_critical(defect)
     return defect
 
 
@@ -445,6 +450,14 @@ def record_production(
         },
     )
     stamp(milestone, revisions.PRODUCTION, by)
+    if projection.late_by_days and projection.late_by_days > 0:
+        from qcloop.alerts.services import escalate_late
+
+        escalate_late(
+            milestone,
+            late_by_days=projection.late_by_days,
+            projected_completion=projection.projected_completion,
+        )
     return status
 
 
@@ -705,7 +718,12 @@ def submit_inspection(*, by: User, milestone: Milestone) -> Milestone:
     milestone.result_detail = {**result.to_dict(), "observations": observations}
     milestone.save(update_fields=["result", "result_detail", "updated_at"])
     milestone = transition_milestone(by=by, milestone=milestone, to=MilestoneStatus.SUBMITTED)
+    from qcloop.alerts.services import escalate_failed
+    from qcloop.capa.services import open_for_findings
     from qcloop.reports.services import open_report
 
     open_report(milestone)
+    if milestone.result == InspectionOutcome.FAIL:
+        escalate_failed(milestone)
+    open_for_findings(milestone)
     return milestone

@@ -1,0 +1,255 @@
+"""Every change to a corrective action: opening (by rule when an inspection is submitted, or by
+hand), and the rest of its life (see models.py)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from qcloop.accounts.models import Role, User
+from qcloop.inspections.models import (
+    MILESTONE_ORDER,
+    CheckResult,
+    Defect,
+    DefectClass,
+    Milestone,
+    MilestoneStatus,
+)
+from qcloop.orders.models import PurchaseOrder
+
+from . import rules
+from .models import OPEN_STATUSES, CorrectiveAction
+
+
+def is_po_qc_staff(user: User, po: PurchaseOrder) -> bool:
+    """The agency's people who run the PO's quality: its QC lead, coordinators, admins."""
+    membership = user.membership
+    return (
+        membership is not None
+        and membership.is_agency
+        and membership.organisation_id == po.agency_id
+        and membership.role in (Role.QC_LEAD, Role.COORDINATOR, Role.ADMIN)
+    )
+
+
+# --- the findings of a milestone -----------------------------------------------------------------
+
+
+def findings_of(milestone: Milestone) -> list[rules.Finding]:
+    """What the milestone found that may call for a CAPA: its defects (one finding per defect
+    code), its failed checklist items and late production."""
+    return [*_defect_findings(milestone), *_check_findings(milestone), *_late(milestone)]
+
+
+def _defect_findings(milestone: Milestone) -> list[rules.Finding]:
+    grouped: dict[str, rules.Finding] = {}
+    order = {DefectClass.CRITICAL: 0, DefectClass.MAJOR: 1, DefectClass.MINOR: 2}
+    defects = milestone.defects.select_related("code").order_by("created_at", "pk")
+    for defect in defects:
+        code = defect.code.code if defect.code else None
+        key = rules.defect_key(code, defect.description)
+        before = grouped.get(key)
+        quantity = defect.quantity + (before.detail["quantity"] if before else 0)
+        worst = defect.defect_class
+        if before and order[before.severity] < order[worst]:
+            worst = before.severity
+        grouped[key] = rules.Finding(
+            kind="defect",
+            key=key,
+            severity=worst,
+            title=f"{code + ' ' if code else ''}{defect.description}"[:300],
+            detail={
+                "code": code or "",
+                "description": defect.description,
+                "quantity": quantity,
+                "class": worst,
+                "systematic": defect.systematic or bool(before and before.detail["systematic"]),
+                "defect_id": (before.detail["defect_id"] if before else defect.pk),
+                "sample_size": _sample_size(milestone, worst),
+            },
+        )
+    return list(grouped.values())
+
+
+def _sample_size(milestone: Milestone, defect_class: str) -> int | None:
+    from qcloop.inspections.recording import sample_units
+
+    return sample_units(milestone, defect_class)
+
+
+def _check_findings(milestone: Milestone) -> list[rules.Finding]:
+    if milestone.checklist is None:
+        return []
+    failed = {
+        a.item_code: a for a in milestone.answers.filter(result=CheckResult.FAIL).order_by("pk")
+    }
+    findings = []
+    for item in milestone.checklist.items:
+        answer = failed.get(item["code"])
+        if answer is None:
+            continue
+        hard = item.get("on_fail") == "fail"
+        findings.append(
+            rules.Finding(
+                kind="check",
+                key=f"check:{item['code']}",
+                severity=DefectClass.MAJOR if hard else DefectClass.MINOR,
+                title=f"{item['code']} failed: {item['text']}"[:300],
+                detail={
+                    "code": item["code"],
+                    "text": item["text"],
+                    "section": item.get("section", ""),
+                    "note": answer.note,
+                    "value": answer.value,
+                },
+            )
+        )
+    return findings
+
+
+def _late(milestone: Milestone) -> list[rules.Finding]:
+    production = getattr(milestone, "production", None)
+    po = milestone.po
+    if production is None or production.projected_completion is None:
+        return []
+    late_by = (production.projected_completion - po.ex_factory_date).days
+    if late_by <= 0:
+        return []
+    return [
+        rules.Finding(
+            kind="production",
+            key="production:late",
+            severity=DefectClass.MAJOR,
+            title=f"Production projected {late_by} days late",
+            detail={
+                "produced": production.produced,
+                "quantity": po.quantity,
+                "projected_completion": production.projected_completion.isoformat(),
+                "ex_factory_date": po.ex_factory_date.isoformat(),
+                "late_by_days": late_by,
+            },
+        )
+    ]
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+
+def default_owner(po: PurchaseOrder) -> User | None:
+    """Who answers at the supplier until the QC lead names someone: its first active user."""
+    org = po.supplier.organisation
+    if org is None:
+        return None
+    membership = (
+        org.memberships.select_related("user")
+        .filter(user__is_active=True)
+        .order_by("role", "created_at", "pk")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def next_visit(milestone: Milestone):
+    """The start of the PO's next milestone window after this one, if one is planned."""
+    rank = MILESTONE_ORDER.index(milestone.kind)
+    later = [
+        m.window_start
+        for m in milestone.po.milestones.exclude(status=MilestoneStatus.CANCELLED)
+        if MILESTONE_ORDER.index(m.kind) > rank
+        or (m.kind == milestone.kind and m.sequence > milestone.sequence)
+    ]
+    today = timezone.localdate()
+    return min((day for day in later if day > today), default=None)
+
+
+def _open(
+    milestone: Milestone,
+    finding: rules.Finding,
+    *,
+    by: User | None,
+    owner: User | None,
+    due_on=None,
+) -> CorrectiveAction:
+    po = PurchaseOrder.objects.select_for_update().get(pk=milestone.po_id)
+    number = (po.capas.aggregate(last=Max("number"))["last"] or 0) + 1
+    earlier = (
+        CorrectiveAction.objects.filter(supplier=po.supplier, finding_key=finding.key)
+        .order_by("-opened_at", "-pk")
+        .first()
+    )
+    defect_id = finding.detail.get("defect_id")
+    today = timezone.localdate()
+    return CorrectiveAction.objects.create(
+        po=po,
+        supplier=po.supplier,
+        milestone=milestone,
+        number=number,
+        finding_kind=finding.kind,
+        finding_key=finding.key,
+        defect=Defect.objects.filter(pk=defect_id).first() if defect_id else None,
+        severity=finding.severity,
+        title=finding.title,
+        finding={**finding.detail, "milestone": milestone.label},
+        owner=owner if owner is not None else default_owner(po),
+        due_on=due_on or rules.due_date(today, finding.severity, next_visit(milestone)),
+        opened_automatically=by is None,
+        opened_by=by,
+        recurrence_of=earlier,
+    )
+
+
+def _open_capa_for(po: PurchaseOrder, key: str) -> CorrectiveAction | None:
+    return po.capas.filter(finding_key=key, status__in=OPEN_STATUSES).first()
+
+
+@transaction.atomic
+def open_for_findings(milestone: Milestone) -> list[CorrectiveAction]:
+    """By rule, when an inspection is submitted: a CAPA for each critical or major finding that
+    has none open on the PO yet. Idempotent: a resubmitted milestone opens nothing twice."""
+    opened = []
+    for finding in findings_of(milestone):
+        if not rules.calls_for_capa(finding):
+            continue
+        if _open_capa_for(milestone.po, finding.key) is not None:
+            continue  # still open from an earlier milestone: it is verified, not reopened
+        opened.append(_open(milestone, finding, by=None, owner=None))
+    return opened
+
+
+@transaction.atomic
+def open_capa(
+    *,
+    by: User,
+    milestone: Milestone,
+    finding_key: str,
+    owner: User | None = None,
+    due_on=None,
+) -> CorrectiveAction:
+    """By hand: the QC lead opens a CAPA for one finding of a milestone (a minor defect the rule
+    leaves alone, say), naming the owner at the supplier and the due date."""
+    po = milestone.po
+    if not is_po_qc_staff(by, po):
+        raise PermissionDenied("Only the PO's QC lead or coordinators open corrective actions.")
+    findings = {f.key: f for f in findings_of(milestone)}
+    errors = {}
+    finding = findings.get(finding_key)
+    if finding is None:
+        errors["finding"] = f"{finding_key!r} is not a finding of the {milestone.label}."
+    elif _open_capa_for(po, finding_key) is not None:
+        errors["finding"] = "A corrective action for this finding is already open on the PO."
+    if owner is not None and not _works_for_supplier(owner, po):
+        errors["owner"] = f"{owner} does not work for {po.supplier.name}."
+    if due_on is not None and due_on < timezone.localdate():
+        errors["due_on"] = "The due date is in the past."
+    if errors:
+        raise ValidationError(errors)
+    return _open(milestone, finding, by=by, owner=owner, due_on=due_on)
+
+
+def _works_for_supplier(user: User, po: PurchaseOrder) -> bool:
+    membership = user.membership
+    return (
+        membership is not None
+        and po.supplier.organisation_id is not None
+        and membership.organisation_id == po.supplier.organisation_id
+    )
