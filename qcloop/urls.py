@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("qcloop.inspections.urls")),
     path("field/", include("qcloop.field.urls")),
     path("", include("qcloop.reports.urls")),
+    path("", include("qcloop.alerts.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -6,10 +6,11 @@ idempotent by the escalation's `source`: a phone's retried upload or a resubmitt
 raises nothing new."""
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -286,3 +287,89 @@ def raise_unacknowledged(now=None) -> int:
             _queue_round(escalation)
         raised += 1
     return raised
+
+
+# --- the buyer's settings --------------------------------------------------------------------
+
+
+def _require_buyer_manager(user: User) -> Organisation:
+    membership = user.membership
+    if membership is None or not membership.is_buyer:
+        raise PermissionDenied("Escalation settings are the buyer's.")
+    if membership.role not in (Role.BUYER_MANAGER, Role.ADMIN):
+        raise PermissionDenied("Only the buyer's managers change escalation settings.")
+    return membership.organisation
+
+
+@transaction.atomic
+def save_policy(*, by: User, ack_minutes, late_days, email: bool) -> EscalationPolicy:
+    buyer = _require_buyer_manager(by)
+    errors = {}
+    if not isinstance(ack_minutes, int) or not 5 <= ack_minutes <= 7 * 24 * 60:
+        errors["ack_minutes"] = "Give the acknowledgement time in minutes, 5 to 10080 (a week)."
+    if not isinstance(late_days, int) or not 0 <= late_days <= 90:
+        errors["late_days"] = "Give the lateness threshold in days, 0 to 90."
+    if errors:
+        raise ValidationError(errors)
+    policy, _ = EscalationPolicy.objects.update_or_create(
+        buyer=buyer, defaults={"ack_minutes": ack_minutes, "late_days": late_days, "email": email}
+    )
+    return policy
+
+
+@transaction.atomic
+def add_contact(*, by: User, name: str, email: str = "", phone: str = "", level: int = 1):
+    buyer = _require_buyer_manager(by)
+    name, email, phone = name.strip(), email.strip().lower(), phone.strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Name the contact."
+    if not email and not phone:
+        errors["email"] = "Give an email address or a phone number (for the chat gateway)."
+    if phone and not re.fullmatch(r"\+[1-9]\d{6,14}", phone.replace(" ", "")):
+        errors["phone"] = f"{phone!r} is not a phone number in international form (+852...)."
+    if not isinstance(level, int) or not 1 <= level <= 5:
+        errors["level"] = "The level is 1 (told first) to 5."
+    if errors:
+        raise ValidationError(errors)
+    return EscalationContact.objects.create(
+        buyer=buyer, name=name, email=email, phone=phone.replace(" ", ""), level=level
+    )
+
+
+@transaction.atomic
+def remove_contact(*, by: User, contact_id) -> None:
+    buyer = _require_buyer_manager(by)
+    EscalationContact.objects.filter(buyer=buyer, pk=contact_id).delete()
+
+
+@transaction.atomic
+def add_channel(*, by: User, kind: str, name: str, url: str, chat_style: str = "", secret=""):
+    """A webhook (its signing secret made here, shown to the buyer to configure the receiver)
+    or a chat gateway (its bearer token given by the gateway)."""
+    buyer = _require_buyer_manager(by)
+    errors = {}
+    if kind not in ChannelKind.values:
+        errors["kind"] = "Choose a webhook or a chat gateway."
+    if not name.strip():
+        errors["name"] = "Name the channel."
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url.strip()):
+        errors["url"] = f"{url!r} is not an http(s) address."
+    if kind == ChannelKind.CHAT:
+        if chat_style not in ChatStyle.values:
+            errors["chat_style"] = "Choose the gateway's style: WhatsApp or Teams."
+        if not secret.strip():
+            errors["secret"] = "Give the gateway's access token."
+    if errors:
+        raise ValidationError(errors)
+    channel = Channel(buyer=buyer, kind=kind, name=name.strip(), url=url.strip())
+    if kind == ChannelKind.CHAT:
+        channel.chat_style, channel.secret = chat_style, secret.strip()
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def set_channel_active(*, by: User, channel_id, active: bool) -> None:
+    buyer = _require_buyer_manager(by)
+    Channel.objects.filter(buyer=buyer, pk=channel_id).update(active=active)

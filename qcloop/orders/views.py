@@ -55,8 +55,15 @@ def po_detail(request, pk: int):
             "can_edit": can_edit_po(request.user, po),
             "reports": _reports(request.user, po),
             "dossier": _dossier(request.user, po),
+            "escalations": _escalations(request.user, po),
         },
     )
+
+
+def _escalations(user, po):
+    from qcloop.alerts.models import Escalation
+
+    return for_user(Escalation, user).filter(po=po).order_by("-raised_at")[:10]
 
 
 def _reports(user, po):

@@ -61,6 +61,8 @@ class Victim:
     photo_id: int
     upload_id: str = ""
     report_id: int = 0
+    escalation_id: int = 0
+    notification_id: int = 0
     markers: list[str] = field(default_factory=list)
     # The stored files of the victim's photos, by what they are ("published original", ...).
     evidence: dict[str, bytes] = field(default_factory=dict)
@@ -75,6 +77,14 @@ def _po(v):
 
 def _report(v):
     return {"pk": v.report_id}
+
+
+def _escalation(v):
+    return {"pk": v.escalation_id}
+
+
+def _notification(v):
+    return {"pk": v.escalation_id, "notification": v.notification_id}
 
 
 def _report_id(v):
@@ -95,6 +105,17 @@ def _forged_pdf_link(v):
 
     version = ReportVersion.objects.get(report_id=v.report_id, number=1)
     genuine = pdf_token(version, v.user(Role.BUYER_MANAGER).email)
+    payload, _signature = genuine.rsplit(":", 1)
+    return {"token": f"{payload}:{'A' * 43}"}
+
+
+def _forged_ack_link(v):
+    """An acknowledgement token for the victim's notification, with a signature of the
+    stranger's making: it must neither show the escalation nor acknowledge it."""
+    from qcloop.alerts.links import ack_token
+    from qcloop.alerts.models import Notification
+
+    genuine = ack_token(Notification.objects.get(pk=v.notification_id))
     payload, _signature = genuine.rsplit(":", 1)
     return {"token": f"{payload}:{'A' * 43}"}
 
@@ -174,6 +195,12 @@ PAGE_ROUTES: dict[str, Probe] = {
     "inspections:upload_photos": Probe("object", methods=("POST",), kwargs=_milestone),
     "inspections:po_photos": Probe("object", kwargs=_po),
     # The field app's shell carries no data: the phone fetches it through the API.
+    "alerts:list": Probe("scoped"),
+    "alerts:settings": Probe("scoped", insider=Role.BUYER_MANAGER),
+    "alerts:detail": Probe("object", kwargs=_escalation),
+    "alerts:acknowledge": Probe("object", methods=("POST",), kwargs=_escalation),
+    "alerts:replay": Probe("object", methods=("POST",), kwargs=_notification),
+    "alerts:ack_link": Probe("public", methods=("GET", "POST"), kwargs=_forged_ack_link),
     "reports:list": Probe("scoped"),
     "reports:turnaround": Probe("scoped"),
     "reports:recipients": Probe("scoped", insider=Role.BUYER_MANAGER),
@@ -620,8 +647,18 @@ def prepare_victim(world: World) -> Victim:
         report_id=_victim_report(world),
         markers=markers,
     )
+    victim.escalation_id, victim.notification_id = _victim_escalation(world, victim.defect_id)
     victim.evidence = _victim_evidence(world)
     return victim
+
+
+def _victim_escalation(world: World, defect_id: int) -> tuple[int, int]:
+    """The victim's defect escalated as if critical, with its notifications waiting."""
+    from qcloop.alerts.services import escalate_critical
+    from qcloop.inspections.models import Defect
+
+    escalation = escalate_critical(Defect.objects.get(pk=defect_id))
+    return escalation.pk, escalation.notifications.first().pk
 
 
 def _victim_report(world: World) -> int:
