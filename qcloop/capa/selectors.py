@@ -24,3 +24,57 @@ def _of_visible_capas(model):
 gate(CapaAnswer)(_of_visible_capas(CapaAnswer))
 gate(CapaEvidence)(_of_visible_capas(CapaEvidence))
 gate(CapaVerification)(_of_visible_capas(CapaVerification))
+
+
+def _rank(milestone) -> tuple[int, int]:
+    from qcloop.inspections.models import MILESTONE_ORDER
+
+    return (MILESTONE_ORDER.index(milestone.kind), milestone.sequence)
+
+
+def open_at_psi(capa: CorrectiveAction, psi) -> bool:
+    """Opened at a milestone before this PSI and not closed by the time the PSI was done."""
+    if _rank(capa.milestone) >= _rank(psi):
+        return False
+    done = psi.submitted_at
+    return capa.closed_at is None or (done is not None and capa.closed_at > done)
+
+
+def capa_log(po, upto=None) -> list[dict]:
+    """The PO's CAPAs as plain values for reports: opened up to milestone `upto` (all when
+    None), each with where it stands and, at a PSI, whether it is still open there."""
+    from django.utils import timezone
+
+    rows = []
+    capas = po.capas.select_related("milestone", "owner", "recurrence_of__po").prefetch_related(
+        "verifications__milestone", "answers"
+    )
+    for capa in capas:
+        if upto is not None and _rank(capa.milestone) > _rank(upto):
+            continue
+        verified = [v for v in capa.verifications.all() if v.effective]
+        answers = list(capa.answers.all())
+        psi_flag = upto is not None and upto.kind == "PSI" and open_at_psi(capa, upto)
+        rows.append(
+            {
+                "reference": capa.reference,
+                "title": capa.title,
+                "severity": capa.severity,
+                "opened_at": f"{capa.milestone.label}, {capa.opened_at:%d %b %Y}",
+                "owner": str(capa.owner) if capa.owner else "",
+                "due_on": f"{capa.due_on:%d %b %Y}",
+                "status": capa.get_status_display(),
+                "is_open": capa.is_open,
+                "root_cause": answers[-1].root_cause if answers else "",
+                "closed_at": f"{capa.closed_at:%d %b %Y}" if capa.closed_at else None,
+                "verified_at": (
+                    f"{verified[-1].milestone.label}, {verified[-1].verified_at:%d %b %Y}"
+                    if verified
+                    else None
+                ),
+                "recurrence_of": capa.recurrence_of.reference if capa.recurrence_of else "",
+                "overdue": capa.is_overdue(timezone.localdate()),
+                "open_at_psi": psi_flag,
+            }
+        )
+    return rows

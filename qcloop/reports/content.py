@@ -233,9 +233,16 @@ def _changes(milestone: Milestone) -> dict:
 
 
 def _capas(milestone: Milestone) -> dict:
-    """Corrective actions of the PO and where they stand. The CAPA log is kept by the CAPA
-    loop; until a PO has one, the report says that none is open rather than leaving it out."""
-    return {"open": [], "closed": []}
+    """Corrective actions of the PO opened up to this milestone and where they stand; at a
+    PSI, those opened earlier and still not closed are flagged (the buyer ships on it)."""
+    from qcloop.capa.selectors import capa_log
+
+    log = capa_log(milestone.po, upto=milestone)
+    return {
+        "open": [row for row in log if row["is_open"]],
+        "closed": [row for row in log if not row["is_open"]],
+        "open_at_psi": [row["reference"] for row in log if row["open_at_psi"]],
+    }
 
 
 def _production(milestone: Milestone) -> dict | None:

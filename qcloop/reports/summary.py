@@ -54,7 +54,7 @@ def summary_content(po, lead_summary: str = "", chosen: dict | None = None) -> d
             "timeline": charts.timeline_chart(rows),
         },
         "recommendation": _recommendation(computed, chosen),
-        "capas": _capas(facts),
+        "capas": _capas(po, facts),
         "escalations": _escalations(milestones),
         "supplier": {
             "name": po.supplier.name,
@@ -158,7 +158,27 @@ def summary_facts(po, milestones, history: list[str]) -> logic.SummaryFacts:
         projected_completion=_completion(milestones, po.quantity),
         shipped_on=cli.inspection_date if cli else None,
         supplier_history=history,
+        **_capa_counts(po),
     )
+
+
+def _last_psi(po):
+    """The PO's last PSI that was inspected (submitted), the one CAPAs are held against."""
+    inspected = po.milestones.filter(kind="PSI", submitted_at__isnull=False)
+    return inspected.order_by("-sequence").first()
+
+
+def _capa_counts(po) -> dict:
+    """Opened, still open at the (last) PSI, and closed as verified effective."""
+    from qcloop.capa.selectors import open_at_psi
+
+    capas = list(po.capas.select_related("milestone"))
+    psi = _last_psi(po)
+    return {
+        "capas_opened": len(capas),
+        "capas_open_at_psi": sum(1 for c in capas if psi and open_at_psi(c, psi)),
+        "capas_verified": sum(1 for c in capas if c.status == "closed"),
+    }
 
 
 def _completion(milestones, ordered: int) -> date | None:
@@ -376,10 +396,15 @@ def _recommendation(computed: logic.Recommendation, chosen: dict | None) -> dict
     return result
 
 
-def _capas(facts: logic.SummaryFacts) -> dict:
-    """The corrective actions of the PO: opened, closed and verified at which milestone."""
+def _capas(po, facts: logic.SummaryFacts) -> dict:
+    """The corrective actions of the PO: opened, closed and verified at which milestone, and
+    which were still open at the (last) PSI."""
+    from qcloop.capa.selectors import capa_log
+
+    psi = _last_psi(po)
+    flagged = {r["reference"] for r in capa_log(po, upto=psi) if r["open_at_psi"]} if psi else set()
     return {
-        "log": [],
+        "log": [{**row, "open_at_psi": row["reference"] in flagged} for row in capa_log(po)],
         "opened": facts.capas_opened,
         "open_at_psi": facts.capas_open_at_psi,
         "verified": facts.capas_verified,

@@ -28,12 +28,23 @@ def publish(world, kind, defects=(), photos=()):
     return services.approve(by=world.qc_lead, report=report, lead_summary=f"{kind} done.")
 
 
+def close_capas(world):
+    """The supplier closes the DUPRO's corrective actions before the PSI: these tests are about
+    the defect rates (a CAPA still open at PSI holds the supplier: capa/tests/test_flags.py)."""
+    from django.utils import timezone
+
+    from qcloop.capa.models import CorrectiveAction
+
+    CorrectiveAction.objects.filter(po=world.po).update(status="closed", closed_at=timezone.now())
+
+
 def monitored(world, dupro=(), psi=(), photos=True):
     """A PO through all four milestones; DUPRO and PSI with the given defects (code K:
     125 units, major Ac 7 / Re 8 at AQL 2.5, minor Ac 10 / Re 11 at 4.0)."""
     publish(world, "IPC")
     dupro_photos = [(jpeg(1), "Line 2 in-line", True)] if photos and dupro else []
     publish(world, "DUPRO", defects=dupro, photos=dupro_photos)
+    close_capas(world)
     psi_photos = [(jpeg(2), "Scratch", True), (jpeg(3), "Marks")] if photos else []
     publish(world, "PSI", defects=psi, photos=psi_photos)
     publish(world, "CLI", photos=[(jpeg(4), "Seal")] if photos else [])
@@ -83,7 +94,9 @@ def test_the_seed_escalation_shows_across_three_sampled_milestones(world):
 
     publish(world, "IPC")
     publish(world, "DUPRO", defects=[("major", 2, "Loose base")])
+    close_capas(world)
     publish(world, "PSI", defects=[("major", 5, "Loose base")])
+    close_capas(world)
     psi = world.milestones["PSI"]
     world.milestones["PSI"] = add_milestone(
         by=world.qc_lead,
