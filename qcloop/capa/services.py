@@ -253,3 +253,156 @@ def _works_for_supplier(user: User, po: PurchaseOrder) -> bool:
         and po.supplier.organisation_id is not None
         and membership.organisation_id == po.supplier.organisation_id
     )
+
+
+# --- the supplier's answer, the QC lead's decision, the verification ---------------------------
+
+
+def _works_for_capa_supplier(user: User, capa: CorrectiveAction) -> bool:
+    return _works_for_supplier(user, capa.po)
+
+
+def _locked(capa: CorrectiveAction) -> CorrectiveAction:
+    return (
+        CorrectiveAction.objects.select_for_update()
+        .select_related("po", "milestone")
+        .get(pk=capa.pk)
+    )
+
+
+@transaction.atomic
+def answer_capa(
+    *,
+    by: User,
+    capa: CorrectiveAction,
+    whys: list[str],
+    root_cause: str,
+    correction: str,
+    prevention: str,
+):
+    """The supplier's answer: why (one to five whys), the root cause, what was done with the
+    units already made, and what changes in the process."""
+    from .models import CapaAnswer, CapaStatus
+
+    capa = _locked(capa)
+    if not _works_for_capa_supplier(by, capa):
+        raise PermissionDenied(f"Only {capa.po.supplier.name}'s people answer this CAPA.")
+    whys = [why.strip() for why in whys if why and why.strip()]
+    errors = {}
+    if capa.status != CapaStatus.OPEN:
+        errors["status"] = f"{capa.reference} is {capa.get_status_display().lower()}."
+    if not 1 <= len(whys) <= 5:
+        errors["whys"] = "Ask why one to five times, one answer per why."
+    for name, text in [
+        ("root_cause", root_cause),
+        ("correction", correction),
+        ("prevention", prevention),
+    ]:
+        if not (text or "").strip():
+            errors[name] = f"Say the {name.replace('_', ' ')}."
+    if errors:
+        raise ValidationError(errors)
+    answer = CapaAnswer.objects.create(
+        capa=capa,
+        whys=whys,
+        root_cause=root_cause.strip(),
+        correction=correction.strip(),
+        prevention=prevention.strip(),
+        submitted_by=by,
+    )
+    capa.status, capa.answered_at = CapaStatus.ANSWERED, timezone.now()
+    capa.save(update_fields=["status", "answered_at"])
+    return answer
+
+
+@transaction.atomic
+def decide_answer(*, by: User, capa: CorrectiveAction, accept: bool, note: str = ""):
+    """The QC lead accepts the answer (the CAPA then waits for a later milestone to verify it)
+    or sends it back with what is missing."""
+    from .models import AnswerDecision, CapaStatus
+
+    capa = _locked(capa)
+    if not is_po_qc_staff(by, capa.po):
+        raise PermissionDenied("Only the PO's QC lead or coordinators decide on answers.")
+    answer = capa.answers.order_by("-submitted_at", "-pk").first()
+    if capa.status != CapaStatus.ANSWERED or answer is None or answer.decision:
+        raise ValidationError({"status": f"{capa.reference} has no answer waiting."})
+    if not accept and not note.strip():
+        raise ValidationError({"note": "Say what the answer lacks when sending it back."})
+    now = timezone.now()
+    answer.decision = AnswerDecision.ACCEPTED if accept else AnswerDecision.RETURNED
+    answer.decision_note, answer.decided_by, answer.decided_at = note.strip(), by, now
+    answer.save(update_fields=["decision", "decision_note", "decided_by", "decided_at"])
+    if accept:
+        capa.status, capa.accepted_at = CapaStatus.ACCEPTED, now
+    else:
+        capa.status = CapaStatus.OPEN
+        if capa.due_on < timezone.localdate():
+            capa.due_on = rules.due_date(timezone.localdate(), capa.severity)
+    capa.save(update_fields=["status", "accepted_at", "due_on"])
+    return answer
+
+
+def is_later(milestone: Milestone, than: Milestone) -> bool:
+    rank = MILESTONE_ORDER.index
+    return (rank(milestone.kind), milestone.sequence) > (rank(than.kind), than.sequence)
+
+
+def capas_to_verify(milestone: Milestone) -> list[CorrectiveAction]:
+    """The PO's CAPAs opened at earlier milestones and not closed: this visit checks them."""
+    capas = milestone.po.capas.filter(status__in=OPEN_STATUSES).select_related("milestone")
+    return [capa for capa in capas if is_later(milestone, capa.milestone)]
+
+
+@transaction.atomic
+def verify_capa(
+    *,
+    by: User,
+    capa: CorrectiveAction,
+    milestone: Milestone,
+    effective: bool,
+    note: str = "",
+    evidence=(),
+    uuid=None,
+):
+    """At a later milestone the inspector finds the corrective action effective (the CAPA
+    closes) or not (it reopens for a new answer, with a new due date)."""
+    from .models import CapaStatus, CapaVerification
+
+    if uuid is not None and (done := CapaVerification.objects.filter(uuid=uuid).first()):
+        return done  # a phone's retry
+    capa = _locked(capa)
+    if not (milestone.inspector_id == by.pk or is_po_qc_staff(by, capa.po)):
+        raise PermissionDenied("Only the milestone's inspector or the PO's QC lead verify.")
+    errors = {}
+    if milestone.po_id != capa.po_id:
+        errors["milestone"] = "That milestone is not of this CAPA's PO."
+    elif not is_later(milestone, capa.milestone):
+        errors["milestone"] = (
+            f"{capa.reference} opened at {capa.milestone.label}: verify it at a later milestone."
+        )
+    if capa.status == CapaStatus.CLOSED:
+        errors["status"] = f"{capa.reference} is closed already."
+    if not effective and not note.strip():
+        errors["note"] = "Say what shows the action is not effective."
+    evidence = list(evidence)
+    if any(photo.milestone_id != milestone.pk for photo in evidence):
+        errors["evidence"] = "Evidence photos must be of this milestone."
+    if errors:
+        raise ValidationError(errors)
+    verification = CapaVerification.objects.create(
+        capa=capa,
+        milestone=milestone,
+        effective=effective,
+        note=note.strip(),
+        verified_by=by,
+        **({"uuid": uuid} if uuid is not None else {}),
+    )
+    verification.evidence.set(evidence)
+    if effective:
+        capa.status, capa.closed_at = CapaStatus.CLOSED, timezone.now()
+    else:
+        capa.status = CapaStatus.OPEN
+        capa.due_on = rules.due_date(timezone.localdate(), capa.severity, next_visit(milestone))
+    capa.save(update_fields=["status", "closed_at", "due_on"])
+    return verification

@@ -52,11 +52,36 @@ def milestone_package(user, milestone: Milestone) -> dict:
         "charts": _charts(user, po),
         "defect_codes": _defect_codes(user, po),
         "previous": _previous(milestone),
-        # Open CAPAs to verify at this visit come with the CAPA log (issue 8); the key is part
-        # of the package so that phones already handle it.
-        "capas": [],
+        "capas": _capas_to_verify(milestone),
         "state": field_state(milestone),
     }
+
+
+def _capas_to_verify(milestone: Milestone) -> list[dict]:
+    """The PO's CAPAs opened at earlier milestones and not closed: the inspector checks them."""
+    from qcloop.capa.services import capas_to_verify
+
+    rows = []
+    for capa in capas_to_verify(milestone):
+        answer = capa.answers.order_by("-submitted_at", "-pk").first()
+        rows.append(
+            {
+                "id": capa.pk,
+                "reference": capa.reference,
+                "title": capa.title,
+                "severity": capa.severity,
+                "opened_at": capa.milestone.label,
+                "status": capa.status,
+                "finding": capa.finding,
+                "answer": answer
+                and {
+                    "root_cause": answer.root_cause,
+                    "correction": answer.correction,
+                    "prevention": answer.prevention,
+                },
+            }
+        )
+    return rows
 
 
 def field_state(milestone: Milestone) -> dict:

@@ -1,0 +1,109 @@
+"""A CAPA from DUPRO: the supplier answers (five whys), the QC lead sends it back then accepts,
+and the PSI verifies it: effective closes it, not effective reopens it."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from qcloop.capa import services
+from qcloop.capa.models import CapaStatus, CorrectiveAction
+from qcloop.testing import start_inspection, submit_inspection_of
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = dict(
+    whys=["Screws loose", "Driver torque low", "Clutch worn", "No daily torque check"],
+    root_cause="No daily torque check on the line 2 drivers.",
+    correction="All 1,300 units made re-torqued and re-checked.",
+    prevention="Torque checked at every shift start; results on the line board.",
+)
+
+
+@pytest.fixture
+def capa(world):
+    submit_inspection_of(world, "DUPRO", defects=[("major", 2, "Loose shade screws")])
+    return CorrectiveAction.objects.get()
+
+
+def test_only_the_supplier_answers_and_a_bad_answer_changes_nothing(world, capa):
+    with pytest.raises(PermissionDenied):
+        services.answer_capa(by=world.qc_lead, capa=capa, **ANSWER)
+    with pytest.raises(ValidationError) as error:
+        services.answer_capa(
+            by=world.users["supplier_user"],
+            capa=capa,
+            **{**ANSWER, "whys": ["a", "b", "c", "d", "e", "f"], "prevention": " "},
+        )
+    assert {"whys", "prevention"} <= set(error.value.message_dict)
+    capa.refresh_from_db()
+    assert capa.status == CapaStatus.OPEN and not capa.answers.exists()
+
+
+def test_sent_back_then_accepted_then_verified_effective_at_psi(world, capa):
+    supplier = world.users["supplier_user"]
+    services.answer_capa(by=supplier, capa=capa, **{**ANSWER, "whys": ["Screws loose"]})
+    with pytest.raises(ValidationError):
+        services.decide_answer(by=world.qc_lead, capa=capa, accept=False)  # needs a note
+    services.decide_answer(
+        by=world.qc_lead, capa=capa, accept=False, note="One why is not a cause."
+    )
+    capa.refresh_from_db()
+    assert capa.status == CapaStatus.OPEN
+    services.answer_capa(by=supplier, capa=capa, **ANSWER)
+    services.decide_answer(by=world.qc_lead, capa=capa, accept=True)
+    capa.refresh_from_db()
+    assert capa.status == CapaStatus.ACCEPTED
+    assert [a.decision for a in capa.answers.all()] == ["returned", "accepted"]
+    dupro = world.milestones["DUPRO"]
+    with pytest.raises(ValidationError) as error:
+        services.verify_capa(by=world.qc_lead, capa=capa, milestone=dupro, effective=True)
+    assert "later milestone" in error.value.message_dict["milestone"][0]
+    psi = start_inspection(world, "PSI")
+    assert services.capas_to_verify(psi) == [capa]
+    uuid = "0b6c1f0e-2b8e-4b9c-9f59-1f7c3d2a9e01"
+    first = services.verify_capa(
+        by=world.inspector, capa=capa, milestone=psi, effective=True, uuid=uuid
+    )
+    again = services.verify_capa(
+        by=world.inspector, capa=capa, milestone=psi, effective=True, uuid=uuid
+    )
+    assert first.pk == again.pk  # a phone's retry
+    capa.refresh_from_db()
+    assert capa.status == CapaStatus.CLOSED and capa.closed_at is not None
+    assert services.capas_to_verify(psi) == []
+
+
+def test_not_effective_reopens_it_for_a_new_answer(world, capa):
+    psi = start_inspection(world, "PSI")
+    with pytest.raises(ValidationError):
+        services.verify_capa(by=world.inspector, capa=capa, milestone=psi, effective=False)
+    services.verify_capa(
+        by=world.inspector,
+        capa=capa,
+        milestone=psi,
+        effective=False,
+        note="Screws still loose on 3 of 20 units checked.",
+    )
+    capa.refresh_from_db()
+    assert capa.status == CapaStatus.OPEN and capa.verifications.get().effective is False
+    with pytest.raises(PermissionDenied):
+        services.verify_capa(
+            by=world.users["supplier_user"], capa=capa, milestone=psi, effective=True
+        )
+
+
+def test_the_same_defect_coming_back_after_its_capa_closed_is_a_recurrence(world, capa):
+    from qcloop.capa.rules import Finding
+
+    capa.status = CapaStatus.CLOSED
+    capa.save()
+    finding = Finding("defect", capa.finding_key, "major", capa.title, {"quantity": 1})
+    again = services._open(world.milestones["PSI"], finding, by=None, owner=None)
+    assert again.recurrence_of == capa
+
+
+def test_the_psi_package_lists_the_capas_to_verify(world, capa):
+    from qcloop.field.package import milestone_package
+
+    psi = start_inspection(world, "PSI", start=False)
+    [listed] = milestone_package(world.inspector, psi)["capas"]
+    assert listed["reference"] == capa.reference and listed["opened_at"] == "DUPRO"
