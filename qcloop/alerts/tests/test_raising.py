@@ -213,3 +213,13 @@ def test_suppliers_and_inspectors_do_not_acknowledge(world):
             services.acknowledge(escalation, by=world.users[role])
     escalation.refresh_from_db()
     assert escalation.acknowledged_at is None
+
+
+def test_the_sweeper_keeps_the_escalation_and_capa_deadlines():
+    from qcloop.core.sweeper import registered_sweeps
+
+    assert set(registered_sweeps()) >= {
+        "escalation notifications",
+        "escalation acknowledgement",
+        "overdue corrective actions",
+    }

@@ -107,3 +107,15 @@ def test_the_psi_package_lists_the_capas_to_verify(world, capa):
     psi = start_inspection(world, "PSI", start=False)
     [listed] = milestone_package(world.inspector, psi)["capas"]
     assert listed["reference"] == capa.reference and listed["opened_at"] == "DUPRO"
+
+
+def test_an_overdue_answer_is_flagged_to_the_qc_lead_once(world, capa, smtp_server):
+    from datetime import timedelta
+
+    from qcloop.capa.sweeps import flag_overdue
+
+    assert flag_overdue(today=capa.due_on) == 0  # due today is not overdue
+    assert flag_overdue(today=capa.due_on + timedelta(days=1)) == 1
+    assert flag_overdue(today=capa.due_on + timedelta(days=2)) == 0
+    [(_, recipients, message)] = smtp_server.messages
+    assert recipients == [world.qc_lead.email] and capa.reference in message
