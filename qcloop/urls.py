@@ -11,6 +11,7 @@ urlpatterns = [
     path("field/", include("qcloop.field.urls")),
     path("", include("qcloop.reports.urls")),
     path("", include("qcloop.alerts.urls")),
+    path("", include("qcloop.capa.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -79,6 +79,12 @@ def _report(v):
     return {"pk": v.report_id}
 
 
+def _capa(v):
+    from qcloop.capa.models import CorrectiveAction
+
+    return {"pk": CorrectiveAction.objects.get(po=v.po).pk}
+
+
 def _escalation(v):
     return {"pk": v.escalation_id}
 
@@ -195,6 +201,14 @@ PAGE_ROUTES: dict[str, Probe] = {
     "inspections:upload_photos": Probe("object", methods=("POST",), kwargs=_milestone),
     "inspections:po_photos": Probe("object", kwargs=_po),
     # The field app's shell carries no data: the phone fetches it through the API.
+    "capa:list": Probe("scoped"),
+    "capa:detail": Probe("object", kwargs=_capa),
+    "capa:answer": Probe(
+        "object", methods=("POST",), kwargs=_capa, body=lambda v: {"root_cause": "hijack"}
+    ),
+    "capa:decide": Probe(
+        "object", methods=("POST",), kwargs=_capa, body=lambda v: {"decision": "accept"}
+    ),
     "alerts:list": Probe("scoped"),
     "alerts:settings": Probe("scoped", insider=Role.BUYER_MANAGER),
     "alerts:detail": Probe("object", kwargs=_escalation),

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "capa"
+urlpatterns = [
+    path("capas/", views.capa_list, name="list"),
+    path("capas/<int:pk>/", views.capa_detail, name="detail"),
+    path("capas/<int:pk>/answer/", views.answer, name="answer"),
+    path("capas/<int:pk>/decide/", views.decide, name="decide"),
+]
