@@ -11,6 +11,8 @@ from ninja import NinjaAPI, Swagger
 
 from qcloop.accounts.api import ApiTokenAuth, BrowserSessionAuth
 from qcloop.accounts.api import router as accounts_router
+from qcloop.alerts.api import router as alerts_router
+from qcloop.capa.api import router as capa_router
 from qcloop.field.api import router as field_router
 from qcloop.inspections.api import router as inspections_router
 from qcloop.inspections.inspect_api import router as inspect_router
@@ -41,6 +43,8 @@ api.add_router("", inspections_router)
 api.add_router("", inspect_router)
 api.add_router("", field_router)
 api.add_router("", reports_router)
+api.add_router("", capa_router)
+api.add_router("", alerts_router)
 
 
 def field_loc(path: str) -> list[str | int]:

@@ -263,6 +263,16 @@ def acknowledge(escalation: Escalation, *, by: User | None = None, via: str = "p
     return bool(done)
 
 
+def replay(notification: Notification, *, by: User) -> bool:
+    """Send one notification again, for the buyer's people and the QC agency. False when it is
+    being sent right now."""
+    if not may_acknowledge(by, notification.escalation):
+        raise PermissionDenied("Only the buyer's people and the QC agency replay notifications.")
+    from .delivery import replay as replay_now
+
+    return replay_now(notification, by=by)
+
+
 def raise_unacknowledged(now=None) -> int:
     """The sweeper's part: escalations nobody acknowledged in time are re-sent and raised to the
     next level of contacts. Each is moved on by a conditional update on its deadline, so with

@@ -173,9 +173,9 @@ class CapaVerification(models.Model):
     )
     effective = models.BooleanField()
     note = models.TextField(blank=True)
-    evidence = models.ManyToManyField(
-        "inspections.PhotoAttachment", blank=True, related_name="capa_verifications"
-    )
+    # The milestone's photos that show it, by the uuid the phone gave them: a phone sends the
+    # verification before its photos have finished uploading, so the photos may come later.
+    photo_uuids = models.JSONField(default=list, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -188,3 +188,12 @@ class CapaVerification(models.Model):
     def __str__(self):
         word = "effective" if self.effective else "not effective"
         return f"{self.capa.reference} {word} at {self.milestone.label}"
+
+    @property
+    def evidence(self):
+        """The photos named that have arrived (a phone's may still be on the way)."""
+        from qcloop.inspections.models import PhotoAttachment
+
+        return PhotoAttachment.objects.filter(
+            milestone=self.milestone_id, uuid__in=self.photo_uuids
+        )

@@ -2,11 +2,13 @@
 PO (the buyer, the agency's staff on it, the supplier it is addressed to)."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from qcloop.core.tenancy import for_user, gate
 from qcloop.orders.models import PurchaseOrder
 
-from .models import CapaAnswer, CapaEvidence, CapaVerification, CorrectiveAction
+from . import rules
+from .models import AnswerDecision, CapaAnswer, CapaEvidence, CapaVerification, CorrectiveAction
 
 
 @gate(CorrectiveAction)
@@ -43,8 +45,6 @@ def open_at_psi(capa: CorrectiveAction, psi) -> bool:
 def capa_log(po, upto=None) -> list[dict]:
     """The PO's CAPAs as plain values for reports: opened up to milestone `upto` (all when
     None), each with where it stands and, at a PSI, whether it is still open there."""
-    from django.utils import timezone
-
     rows = []
     capas = po.capas.select_related("milestone", "owner", "recurrence_of__po").prefetch_related(
         "verifications__milestone", "answers"
@@ -78,3 +78,38 @@ def capa_log(po, upto=None) -> list[dict]:
             }
         )
     return rows
+
+
+def supplier_history(user, supplier, today=None):
+    """The supplier's CAPAs the user may see, summed up with their recurrences (rules.history),
+    and the CAPAs themselves, newest first."""
+    capas = list(
+        for_user(CorrectiveAction, user)
+        .filter(supplier=supplier)
+        .select_related("po", "milestone")
+        .prefetch_related("answers", "verifications")
+        .order_by("-opened_at", "-pk")
+    )
+    facts = [_fact(capa) for capa in capas]
+    return rules.history(facts, today or timezone.localdate()), capas
+
+
+def _day(moment):
+    return timezone.localtime(moment).date() if moment else None
+
+
+def _fact(capa: CorrectiveAction) -> rules.CapaFact:
+    answers = list(capa.answers.all())
+    return rules.CapaFact(
+        reference=capa.reference,
+        key=capa.finding_key,
+        title=capa.title,
+        severity=capa.severity,
+        po_number=capa.po.number,
+        opened_on=_day(capa.opened_at),
+        due_on=capa.due_on,
+        status=capa.status,
+        answered_on=_day(answers[0].submitted_at) if answers else None,
+        answers_sent_back=sum(a.decision == AnswerDecision.RETURNED for a in answers),
+        verifications=tuple(v.effective for v in capa.verifications.all()),
+    )

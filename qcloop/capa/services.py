@@ -1,6 +1,8 @@
 """Every change to a corrective action: opening (by rule when an inspection is submitted, or by
 hand), and the rest of its life (see models.py)."""
 
+from uuid import UUID
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -14,6 +16,7 @@ from qcloop.inspections.models import (
     DefectClass,
     Milestone,
     MilestoneStatus,
+    PhotoAttachment,
 )
 from qcloop.orders.models import PurchaseOrder
 
@@ -137,16 +140,8 @@ def _late(milestone: Milestone) -> list[rules.Finding]:
 
 def default_owner(po: PurchaseOrder) -> User | None:
     """Who answers at the supplier until the QC lead names someone: its first active user."""
-    org = po.supplier.organisation
-    if org is None:
-        return None
-    membership = (
-        org.memberships.select_related("user")
-        .filter(user__is_active=True)
-        .order_by("role", "created_at", "pk")
-        .first()
-    )
-    return membership.user if membership else None
+    people = supplier_people(po)
+    return people[0] if people else None
 
 
 def next_visit(milestone: Milestone):
@@ -246,6 +241,24 @@ def open_capa(
     return _open(milestone, finding, by=by, owner=owner, due_on=due_on)
 
 
+def findings_without_capa(milestone: Milestone) -> list[rules.Finding]:
+    """The milestone's findings a CAPA may still be opened for by hand."""
+    return [f for f in findings_of(milestone) if _open_capa_for(milestone.po, f.key) is None]
+
+
+def supplier_people(po: PurchaseOrder) -> list[User]:
+    """Who may own a CAPA at the PO's supplier: its active users."""
+    org = po.supplier.organisation
+    if org is None:
+        return []
+    return [
+        m.user
+        for m in org.memberships.select_related("user")
+        .filter(user__is_active=True)
+        .order_by("role", "created_at", "pk")
+    ]
+
+
 def _works_for_supplier(user: User, po: PurchaseOrder) -> bool:
     membership = user.membership
     return (
@@ -270,6 +283,33 @@ def _locked(capa: CorrectiveAction) -> CorrectiveAction:
     )
 
 
+# A few photos show a corrective action; more is a folder dump no QC lead will read.
+MAX_EVIDENCE_PHOTOS = 10
+
+
+def _processed_evidence(files) -> list[tuple[str, bytes, object]]:
+    """Decode the supplier's evidence photos before anything is saved: one bad file refuses the
+    answer with its name and reason, and the supplier's text is kept on the form."""
+    from qcloop.inspections import imaging, photos
+
+    files = list(files)
+    if len(files) > MAX_EVIDENCE_PHOTOS:
+        raise ValidationError(
+            {"evidence": f"Send at most {MAX_EVIDENCE_PHOTOS} evidence photos, not {len(files)}."}
+        )
+    processed, problems = [], []
+    for name, data in files:
+        try:
+            processed.append(
+                (name, data, imaging.process_photo(data, max_bytes=photos.MAX_UPLOAD_BYTES))
+            )
+        except imaging.PhotoError as error:
+            problems.append(f"{name or 'A file'}: {error}")
+    if problems:
+        raise ValidationError({"evidence": problems})
+    return processed
+
+
 @transaction.atomic
 def answer_capa(
     *,
@@ -279,10 +319,14 @@ def answer_capa(
     root_cause: str,
     correction: str,
     prevention: str,
+    evidence=(),
 ):
     """The supplier's answer: why (one to five whys), the root cause, what was done with the
-    units already made, and what changes in the process."""
-    from .models import CapaAnswer, CapaStatus
+    units already made, what changes in the process, and photos that show it (`evidence`:
+    (file name, bytes) pairs)."""
+    from qcloop.inspections.photos import store_photo
+
+    from .models import CapaAnswer, CapaEvidence, CapaStatus
 
     capa = _locked(capa)
     if not _works_for_capa_supplier(by, capa):
@@ -302,6 +346,7 @@ def answer_capa(
             errors[name] = f"Say the {name.replace('_', ' ')}."
     if errors:
         raise ValidationError(errors)
+    photos = _processed_evidence(evidence)
     answer = CapaAnswer.objects.create(
         capa=capa,
         whys=whys,
@@ -310,6 +355,14 @@ def answer_capa(
         prevention=prevention.strip(),
         submitted_by=by,
     )
+    for name, data, processed in photos:
+        CapaEvidence.objects.create(
+            capa=capa,
+            answer=answer,
+            photo=store_photo(processed, data),
+            original_name=(name or "")[:200],
+            uploaded_by=by,
+        )
     capa.status, capa.answered_at = CapaStatus.ANSWERED, timezone.now()
     capa.save(update_fields=["status", "answered_at"])
     return answer
@@ -343,6 +396,14 @@ def decide_answer(*, by: User, capa: CorrectiveAction, accept: bool, note: str =
     return answer
 
 
+def _uuids(values, errors: dict) -> list[str]:
+    try:
+        return sorted({str(UUID(str(value))) for value in values})
+    except ValueError:
+        errors["evidence"] = "Name evidence photos by their uuid."
+        return []
+
+
 def is_later(milestone: Milestone, than: Milestone) -> bool:
     rank = MILESTONE_ORDER.index
     return (rank(milestone.kind), milestone.sequence) > (rank(than.kind), than.sequence)
@@ -362,11 +423,12 @@ def verify_capa(
     milestone: Milestone,
     effective: bool,
     note: str = "",
-    evidence=(),
+    photo_uuids=(),
     uuid=None,
 ):
     """At a later milestone the inspector finds the corrective action effective (the CAPA
-    closes) or not (it reopens for a new answer, with a new due date)."""
+    closes) or not (it reopens for a new answer, with a new due date). `photo_uuids` name the
+    milestone's photos that show it; a phone's may arrive after the verification."""
     from .models import CapaStatus, CapaVerification
 
     if uuid is not None and (done := CapaVerification.objects.filter(uuid=uuid).first()):
@@ -385,8 +447,9 @@ def verify_capa(
         errors["status"] = f"{capa.reference} is closed already."
     if not effective and not note.strip():
         errors["note"] = "Say what shows the action is not effective."
-    evidence = list(evidence)
-    if any(photo.milestone_id != milestone.pk for photo in evidence):
+    photo_uuids = _uuids(photo_uuids, errors)
+    elsewhere = PhotoAttachment.objects.filter(uuid__in=photo_uuids).exclude(milestone=milestone)
+    if elsewhere.exists():
         errors["evidence"] = "Evidence photos must be of this milestone."
     if errors:
         raise ValidationError(errors)
@@ -396,9 +459,9 @@ def verify_capa(
         effective=effective,
         note=note.strip(),
         verified_by=by,
+        photo_uuids=photo_uuids,
         **({"uuid": uuid} if uuid is not None else {}),
     )
-    verification.evidence.set(evidence)
     if effective:
         capa.status, capa.closed_at = CapaStatus.CLOSED, timezone.now()
     else:

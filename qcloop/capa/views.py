@@ -1,17 +1,25 @@
 """CAPA pages: the list (the supplier's portal: what it must answer), one CAPA with its
 finding, answers and verifications, the supplier's answer form and the QC lead's decision."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from qcloop.core.tenancy import for_user, get_for_user
-from qcloop.inspections.models import PhotoAttachment
+from qcloop.inspections.models import (
+    AttachmentStatus,
+    Milestone,
+    MilestoneStatus,
+    PhotoAttachment,
+)
+from qcloop.inspections.photo_views import serve_photo
 
 from . import services
-from .models import CapaAnswer, CapaStatus, CapaVerification, CorrectiveAction
+from .models import CapaAnswer, CapaEvidence, CapaStatus, CapaVerification, CorrectiveAction
 
 
 @login_required
@@ -40,11 +48,38 @@ def capa_detail(request, pk: int, errors=None, status=200):
             and services._works_for_supplier(request.user, capa.po),
             "may_decide": capa.status == CapaStatus.ANSWERED
             and services.is_po_qc_staff(request.user, capa.po),
+            "evidence": for_user(CapaEvidence, request.user).filter(capa=capa),
+            "verify_at": _milestones_to_verify_at(request.user, capa),
             "errors": errors or {},
             "posted": request.POST if errors else {},
+            "posted_whys": request.POST.getlist("why") if errors else [],
         },
         status=status,
     )
+
+
+def _milestones_to_verify_at(user, capa: CorrectiveAction) -> list[dict]:
+    """The later milestones at which this user may verify the CAPA, with their photos."""
+    if capa.status == CapaStatus.CLOSED:
+        return []
+    qc_staff = services.is_po_qc_staff(user, capa.po)
+    later = [
+        milestone
+        for milestone in for_user(Milestone, user)
+        .filter(po=capa.po_id)
+        .exclude(status=MilestoneStatus.CANCELLED)
+        if services.is_later(milestone, capa.milestone)
+        and (qc_staff or milestone.inspector_id == user.pk)
+    ]
+    return [
+        {
+            "milestone": milestone,
+            "photos": for_user(PhotoAttachment, user).filter(
+                milestone=milestone, status=AttachmentStatus.READY
+            ),
+        }
+        for milestone in later
+    ]
 
 
 @login_required
@@ -59,6 +94,7 @@ def answer(request, pk: int):
             root_cause=request.POST.get("root_cause", ""),
             correction=request.POST.get("correction", ""),
             prevention=request.POST.get("prevention", ""),
+            evidence=[(f.name, f.read()) for f in request.FILES.getlist("evidence")],
         )
     except ValidationError as error:
         return capa_detail(request, pk, errors=error.message_dict, status=422)
@@ -81,3 +117,89 @@ def decide(request, pk: int):
         return capa_detail(request, pk, errors=error.message_dict, status=422)
     messages.success(request, "Decision recorded.")
     return redirect("capa:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def verify(request, pk: int):
+    capa = get_for_user(CorrectiveAction, request.user, pk=pk)
+    milestone = for_user(Milestone, request.user).filter(pk=request.POST.get("milestone")).first()
+    if milestone is None:
+        return capa_detail(
+            request, pk, errors={"milestone": ["Choose the milestone you verify at."]}, status=422
+        )
+    try:
+        services.verify_capa(
+            by=request.user,
+            capa=capa,
+            milestone=milestone,
+            effective=request.POST.get("effective") == "yes",
+            note=request.POST.get("note", ""),
+            photo_uuids=request.POST.getlist("photo"),
+        )
+    except ValidationError as error:
+        return capa_detail(request, pk, errors=error.message_dict, status=422)
+    messages.success(request, "Verification recorded.")
+    return redirect("capa:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def evidence_file(request, pk: int, kind: str):
+    """A supplier's evidence photo, to whoever sees its CAPA."""
+    evidence = get_for_user(CapaEvidence, request.user, pk=pk)
+    return serve_photo(request, evidence.photo, kind)
+
+
+@login_required
+def open_by_hand(request, pk: int):
+    """The QC lead opens a CAPA for a finding of a milestone the rule left alone."""
+    milestone = get_for_user(Milestone, request.user, pk=pk)
+    if not services.is_po_qc_staff(request.user, milestone.po):
+        raise PermissionDenied
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            capa = services.open_capa(
+                by=request.user,
+                milestone=milestone,
+                finding_key=request.POST.get("finding", ""),
+                owner=_supplier_user(milestone, request.POST.get("owner")),
+                due_on=_date(request.POST.get("due_on")),
+            )
+        except ValidationError as error:
+            errors, status = error.message_dict, 422
+        else:
+            messages.success(request, f"{capa.reference} opened.")
+            return redirect("capa:detail", pk=capa.pk)
+    return render(
+        request,
+        "capa/capa_new.html",
+        {
+            "milestone": milestone,
+            "findings": services.findings_without_capa(milestone),
+            "owners": services.supplier_people(milestone.po),
+            "default_owner": services.default_owner(milestone.po),
+            "errors": errors,
+            "posted": request.POST if errors else {},
+        },
+        status=status,
+    )
+
+
+def _supplier_user(milestone: Milestone, value):
+    if not value:
+        return None
+    people = {str(user.pk): user for user in services.supplier_people(milestone.po)}
+    if value not in people:
+        raise ValidationError({"owner": "Choose the owner among the supplier's people."})
+    return people[value]
+
+
+def _date(value):
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({"due_on": f"{value!r} is not a date (YYYY-MM-DD)."}) from None

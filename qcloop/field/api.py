@@ -63,6 +63,7 @@ def my_milestones(request):
 class FieldStateOut(InspectionOut):
     revision: int
     photos: list[dict]
+    capas: list[dict]  # to verify here, or verified here: a sync may have closed one
 
 
 class PackageOut(Schema):

@@ -33,6 +33,7 @@ def my_milestones(user):
 
 def milestone_package(user, milestone: Milestone) -> dict:
     po = milestone.po
+    state = field_state(milestone)
     return {
         "revision": milestone.revision,
         "downloaded_at": timezone.now(),
@@ -52,18 +53,25 @@ def milestone_package(user, milestone: Milestone) -> dict:
         "charts": _charts(user, po),
         "defect_codes": _defect_codes(user, po),
         "previous": _previous(milestone),
-        "capas": _capas_to_verify(milestone),
-        "state": field_state(milestone),
+        "capas": state["capas"],
+        "state": state,
     }
 
 
 def _capas_to_verify(milestone: Milestone) -> list[dict]:
-    """The PO's CAPAs opened at earlier milestones and not closed: the inspector checks them."""
+    """The PO's CAPAs opened at earlier milestones and not closed, which the inspector checks,
+    and those already verified here (closed by it, perhaps), with what was found."""
     from qcloop.capa.services import capas_to_verify
 
+    verified_here = {
+        v.capa: v for v in milestone.capa_verifications.select_related("capa__milestone")
+    }
+    capas = {capa.pk: capa for capa in capas_to_verify(milestone)}
+    capas.update({capa.pk: capa for capa in verified_here})
     rows = []
-    for capa in capas_to_verify(milestone):
+    for capa in sorted(capas.values(), key=lambda c: c.number):
         answer = capa.answers.order_by("-submitted_at", "-pk").first()
+        here = verified_here.get(capa)
         rows.append(
             {
                 "id": capa.pk,
@@ -79,6 +87,8 @@ def _capas_to_verify(milestone: Milestone) -> list[dict]:
                     "correction": answer.correction,
                     "prevention": answer.prevention,
                 },
+                "verified_here": here
+                and {"effective": here.effective, "note": here.note, "uuid": str(here.uuid)},
             }
         )
     return rows
@@ -89,6 +99,7 @@ def field_state(milestone: Milestone) -> dict:
     state = inspection(milestone)
     state["revision"] = milestone.revision
     state["photos"] = [_photo(attachment) for attachment in _photos(milestone)]
+    state["capas"] = _capas_to_verify(milestone)  # a verification synced may have closed one
     return state
 
 

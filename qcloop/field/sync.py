@@ -20,6 +20,7 @@ from django.db import transaction
 
 from qcloop.accounts.api import PayloadIds
 from qcloop.accounts.models import User
+from qcloop.core.tenancy import for_user
 from qcloop.inspections import recording, revisions
 from qcloop.inspections.inspect_api import (
     AnswerIn,
@@ -85,6 +86,17 @@ class PhoneReading(ReadingIn):
 
 class PhoneCarton(CartonIn):
     uuid: UUID
+
+
+class CapaVerificationIn(Strict):
+    """The inspector's verdict on a CAPA opened at an earlier milestone; `photos` are the uuids
+    of this milestone's photos that show it (they may still be uploading)."""
+
+    uuid: UUID
+    capa: int
+    effective: bool
+    note: str = ""
+    photos: list[UUID] = []
 
 
 @dataclass(frozen=True)
@@ -284,6 +296,24 @@ def _loading_now(milestone, data) -> dict | None:
     }
 
 
+def _verify_capa(by, milestone, data: CapaVerificationIn) -> None:
+    from qcloop.capa.models import CorrectiveAction
+    from qcloop.capa.services import verify_capa
+
+    capa = for_user(CorrectiveAction, by).filter(pk=data.capa, po=milestone.po_id).first()
+    if capa is None:
+        raise ValidationError({"capa": f"No corrective action {data.capa} on this PO."})
+    verify_capa(
+        by=by,
+        capa=capa,
+        milestone=milestone,
+        effective=data.effective,
+        note=data.note,
+        photo_uuids=data.photos,
+        uuid=data.uuid,
+    )
+
+
 KINDS: dict[str, Kind] = {
     "start": Kind(Nothing, _start),
     "answer": Kind(AnswerIn, _answer, lambda d: revisions.answer_key(d.item_code), _answer_now),
@@ -301,6 +331,8 @@ KINDS: dict[str, Kind] = {
         PhoneCarton, _carton, lambda d: revisions.carton_key(d.carton_number), _carton_now
     ),
     "loading": Kind(LoadingIn, _loading, lambda d: revisions.LOADING, _loading_now),
+    # A verification is a new record each time: there is nothing of someone else's to overwrite.
+    "capa_verify": Kind(CapaVerificationIn, _verify_capa),
     "submit": Kind(Nothing, _submit),
 }
 OP_KINDS = list(KINDS)

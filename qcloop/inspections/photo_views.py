@@ -178,9 +178,13 @@ def upload(request, pk: int):
 def photo_file(request, pk: int, kind: str):
     """A photo's thumbnail, rendition or original, only to those who may see the attachment."""
     attachment = get_for_user(PhotoAttachment, request.user, pk=pk, status=AttachmentStatus.READY)
+    return serve_photo(request, attachment.photo, kind)
+
+
+def serve_photo(request, photo, kind: str):
+    """One file of a photo the caller's gate has already let through."""
     if kind not in {"thumbnail", "rendition", "original"}:
         raise Http404
-    photo = attachment.photo
     etag = f'"{photo.sha256[:32]}-{kind}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified()

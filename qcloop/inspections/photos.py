@@ -177,7 +177,7 @@ def _ingest_upload(attachment_id: int) -> str:
         processed = imaging.process_photo(data, max_bytes=MAX_UPLOAD_BYTES)
     except imaging.PhotoError as error:
         return _reject(attachment, str(error))
-    photo = _store(processed, data)
+    photo = store_photo(processed, data)
     flags = _flags(attachment.milestone, processed, photo)
     with transaction.atomic():
         locked = PhotoAttachment.objects.select_for_update().get(pk=attachment.pk)
@@ -208,7 +208,7 @@ def _ingest_original(attachment_id: int) -> bool:
     except imaging.PhotoError as error:
         photo, flags = attachment.photo, [*attachment.flags, _unreadable_original(error)]
     else:
-        photo = _store(processed, data)
+        photo = store_photo(processed, data)
         flags = _flags(attachment.milestone, processed, photo)
         flags += _mismatch(attachment.photo, photo)
     with transaction.atomic():
@@ -263,7 +263,7 @@ def _save_once(name: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
-def _store(processed, data: bytes) -> Photo:
+def store_photo(processed, data: bytes) -> Photo:
     """The photo's files and facts, once per SHA-256."""
     sha = processed.sha256
     existing = Photo.objects.filter(sha256=sha).first()

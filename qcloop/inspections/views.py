@@ -200,9 +200,26 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             "findings": _findings(request.user, milestone),
             "sampling_form": sampling_form if can_sample else None,
             "report": _report(request.user, milestone),
+            **_capas(request.user, milestone),
         },
         status=status,
     )
+
+
+def _capas(user, milestone: Milestone) -> dict:
+    """The CAPAs this milestone opened, those it is to verify, and whether the user may open
+    one by hand."""
+    from qcloop.capa import services as capa_services
+    from qcloop.capa.models import CorrectiveAction
+
+    visible = for_user(CorrectiveAction, user).filter(po=milestone.po_id)
+    to_verify = {capa.pk for capa in capa_services.capas_to_verify(milestone)}
+    return {
+        "capas_opened": visible.filter(milestone=milestone),
+        "capas_to_verify": visible.filter(pk__in=to_verify).select_related("milestone"),
+        "may_open_capa": milestone.status in {"in_progress", "submitted", "published"}
+        and capa_services.is_po_qc_staff(user, milestone.po),
+    }
 
 
 @login_required

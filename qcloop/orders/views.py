@@ -197,8 +197,17 @@ def supplier_detail(request, pk: int):
             .filter(supplier=supplier)
             .select_related("factory")[:50],
             "switching": switching_overview(request.user, supplier),
+            **_capa_history(request.user, supplier),
         },
     )
+
+
+def _capa_history(user, supplier: Supplier) -> dict:
+    from qcloop.capa.selectors import supplier_history
+
+    history, capas = supplier_history(user, supplier)
+    rows = [(capa, history.recurrence_of.get(capa.reference)) for capa in capas[:100]]
+    return {"capa_history": history, "capa_rows": rows}
 
 
 @login_required

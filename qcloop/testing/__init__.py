@@ -1,6 +1,6 @@
 """Builders for tests: a whole tenant ("world") made through the real services."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -35,11 +35,11 @@ class World:
     buyer: Organisation
     agency: Organisation
     supplier_org: Organisation
-    users: dict[str, User]  # role value -> user; "admin" is the buyer's admin
+    users: dict[str, User]  # role value -> user; "admin" is the agency's admin
     supplier: Supplier
     factory: Factory
     product: Product
-    po: PurchaseOrder
+    po: PurchaseOrder | None
     milestones: dict[str, Milestone]  # kind -> milestone
 
     def user(self, role: str) -> User:
@@ -128,16 +128,29 @@ def build_world(tag: str) -> World:
             compliance_regimes=["UL", "FCC"],
         ),
     )
+    world = World(tag, buyer, agency, supplier_org, users, supplier, factory, product, None, {})
+    return _with_po(world, f"PO-{tag.upper()}-1001")
+
+
+def next_po_of(world: World) -> World:
+    """The same buyer, agency and supplier with one more PO: its own four milestones, the DUPRO
+    assigned to the world's inspector."""
+    return _with_po(
+        world, f"PO-{world.tag.upper()}-{1001 + world.buyer.purchase_orders_as_buyer.count()}"
+    )
+
+
+def _with_po(world: World, number: str) -> World:
     start = date.today() + timedelta(days=10)
     po = create_purchase_order(
-        by=manager,
+        by=world.users[Role.BUYER_MANAGER],
         draft=PODraft(
-            number=f"PO-{tag.upper()}-1001",
-            buyer=buyer,
-            agency=agency,
-            supplier=supplier,
-            factory=factory,
-            qc_lead=users[Role.QC_LEAD],
+            number=number,
+            buyer=world.buyer,
+            agency=world.agency,
+            supplier=world.supplier,
+            factory=world.factory,
+            qc_lead=world.users[Role.QC_LEAD],
             currency="USD",
             fob_value=Decimal("48250.00"),
             carton_count=250,
@@ -145,15 +158,13 @@ def build_world(tag: str) -> World:
             ex_factory_date=start + timedelta(days=40),
             ship_date=start + timedelta(days=45),
             destination_market="US",
-            lines=[LineDraft(product, 3000)],
+            lines=[LineDraft(world.product, 3000)],
         ),
     )
     milestones = {m.kind: m for m in po.milestones.all()}
-    Milestone.objects.filter(pk=milestones["DUPRO"].pk).update(inspector=users[Role.INSPECTOR])
+    Milestone.objects.filter(pk=milestones["DUPRO"].pk).update(inspector=world.inspector)
     milestones["DUPRO"].refresh_from_db()
-    return World(
-        tag, buyer, agency, supplier_org, users, supplier, factory, product, po, milestones
-    )
+    return replace(world, po=po, milestones=milestones)
 
 
 def start_inspection(

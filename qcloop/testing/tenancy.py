@@ -63,6 +63,7 @@ class Victim:
     report_id: int = 0
     escalation_id: int = 0
     notification_id: int = 0
+    capa_evidence_id: int = 0
     markers: list[str] = field(default_factory=list)
     # The stored files of the victim's photos, by what they are ("published original", ...).
     evidence: dict[str, bytes] = field(default_factory=dict)
@@ -85,8 +86,20 @@ def _capa(v):
     return {"pk": CorrectiveAction.objects.get(po=v.po).pk}
 
 
+def _capa_id(v):
+    return {"capa_id": _capa(v)["pk"]}
+
+
+def _capa_evidence(v):
+    return {"pk": v.capa_evidence_id, "kind": "thumbnail"}
+
+
 def _escalation(v):
     return {"pk": v.escalation_id}
+
+
+def _escalation_id(v):
+    return {"escalation_id": v.escalation_id}
 
 
 def _notification(v):
@@ -208,6 +221,21 @@ PAGE_ROUTES: dict[str, Probe] = {
     ),
     "capa:decide": Probe(
         "object", methods=("POST",), kwargs=_capa, body=lambda v: {"decision": "accept"}
+    ),
+    "capa:verify": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_capa,
+        body=lambda v: {"milestone": v.milestones["PSI"].pk, "effective": "yes"},
+        insider=Role.QC_LEAD,
+    ),
+    "capa:evidence_file": Probe("object", kwargs=_capa_evidence),
+    "capa:new": Probe(
+        "object",
+        methods=("GET", "POST"),
+        kwargs=lambda v: {"pk": v.milestones["PSI"].pk},
+        body=lambda v: {"finding": "defect:text:victim scratch"},
+        insider=Role.QC_LEAD,
     ),
     "alerts:list": Probe("scoped"),
     "alerts:settings": Probe("scoped", insider=Role.BUYER_MANAGER),
@@ -347,6 +375,49 @@ API_ROUTES: dict[str, Probe] = {
     ),
     "POST /api/reports/{report_id}/correction/publish": Probe(
         "object", methods=("POST",), kwargs=_report_id, body=lambda v: {}, insider=Role.QC_LEAD
+    ),
+    "GET /api/capas": Probe("scoped"),
+    "GET /api/capas/{capa_id}": Probe("object", kwargs=_capa_id),
+    "POST /api/capas": Probe(
+        "create",
+        body=lambda v: {"milestone": v.milestones["PSI"].pk, "finding_key": "defect:x"},
+        insider=Role.QC_LEAD,
+    ),
+    "POST /api/capas/{capa_id}/answer": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_capa_id,
+        body=lambda v: {"whys": "hijack", "root_cause": "x", "correction": "x", "prevention": "x"},
+        multipart=True,
+        insider=Role.SUPPLIER_USER,
+    ),
+    "POST /api/capas/{capa_id}/decision": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_capa_id,
+        body=lambda v: {"accept": True},
+        insider=Role.QC_LEAD,
+    ),
+    "POST /api/capas/{capa_id}/verifications": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_capa_id,
+        body=lambda v: {"milestone": v.milestones["PSI"].pk, "effective": True},
+        insider=Role.QC_LEAD,
+    ),
+    "GET /api/capa-evidence/{evidence_id}/{kind}": Probe(
+        "object", kwargs=lambda v: {"evidence_id": v.capa_evidence_id, "kind": "thumbnail"}
+    ),
+    "GET /api/escalations": Probe("scoped"),
+    "GET /api/escalations/{escalation_id}": Probe("object", kwargs=_escalation_id),
+    "POST /api/escalations/{escalation_id}/acknowledge": Probe(
+        "object", methods=("POST",), kwargs=_escalation_id, body=lambda v: {}
+    ),
+    "POST /api/escalations/{escalation_id}/notifications/{notification_id}/replay": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=lambda v: {**_escalation_id(v), "notification_id": v.notification_id},
+        body=lambda v: {},
     ),
     "GET /api/verify": Probe("public"),
     "POST /api/verify": Probe("public"),
@@ -662,6 +733,7 @@ def prepare_victim(world: World) -> Victim:
         markers=markers,
     )
     victim.escalation_id, victim.notification_id = _victim_escalation(world, victim.defect_id)
+    victim.capa_evidence_id = _victim_capa_evidence(world)
     victim.evidence = _victim_evidence(world)
     return victim
 
@@ -673,6 +745,23 @@ def _victim_escalation(world: World, defect_id: int) -> tuple[int, int]:
 
     escalation = escalate_critical(Defect.objects.get(pk=defect_id))
     return escalation.pk, escalation.notifications.first().pk
+
+
+def _victim_capa_evidence(world: World) -> int:
+    """The supplier's answer to the victim's CAPA, with an evidence photo."""
+    from qcloop.capa.models import CapaEvidence, CorrectiveAction
+    from qcloop.capa.services import answer_capa
+
+    answer_capa(
+        by=world.user(Role.SUPPLIER_USER),
+        capa=CorrectiveAction.objects.get(po=world.po),
+        whys=["Victim why"],
+        root_cause="Victim root cause",
+        correction="Victim correction",
+        prevention="Victim prevention",
+        evidence=[("victim-fix.jpg", _jpeg((320, 240), (200, 60, 60)))],
+    )
+    return CapaEvidence.objects.get(capa__po=world.po).pk
 
 
 def _victim_report(world: World) -> int:

@@ -268,6 +268,11 @@
     loading(state, data) {
       state.loading = { ...data };
     },
+    capa_verify(state, data, pkg) {
+      state.capas = state.capas || structuredClone(pkg.capas || []);
+      const capa = state.capas.find((c) => c.id === data.capa);
+      if (capa) capa.verified_here = { ...data, queued: true };
+    },
   };
 
   /* The milestone as the inspector has it: the server's state (at the last sync) with their
@@ -1007,12 +1012,8 @@
             )
           : h("p", { class: "muted" }, "No earlier milestone of this PO has been inspected."),
         h("h3", {}, "Open CAPAs to verify"),
-        pkg.capas.length
-          ? h(
-              "ul",
-              {},
-              pkg.capas.map((c) => h("li", {}, c.title || c.summary || c.description || JSON.stringify(c))),
-            )
+        capasOf(view).length
+          ? capasOf(view).map((capa) => capaCard(view, capa))
           : h("p", { class: "muted small" }, "None open for this PO."),
       );
     },
@@ -1252,6 +1253,101 @@
           )
         : null,
     );
+  }
+
+  // --- CAPAs to verify ---------------------------------------------------------------------
+
+  /* The server's list (refreshed by each sync: a verification may have closed one). */
+  function capasOf(view) {
+    return view.state.capas || view.pkg.capas || [];
+  }
+
+  function capaCard(view, capa) {
+    const verdict = capa.verified_here; // a queued one is laid over the server's (OVERLAY)
+    const answer = capa.answer;
+    return h(
+      "div",
+      { class: "capa", dataset: { capa: capa.id } },
+      h(
+        "p",
+        {},
+        h("strong", {}, capa.reference),
+        " ",
+        badge(capa.severity, `defect-${capa.severity}`),
+        ` ${capa.title} `,
+        h("span", { class: "small muted" }, `(opened at ${capa.opened_at}, ${humanise(capa.status)})`),
+      ),
+      answer
+        ? h(
+            "dl",
+            { class: "facts small" },
+            h("dt", {}, "Root cause"),
+            h("dd", {}, answer.root_cause),
+            h("dt", {}, "Correction"),
+            h("dd", {}, answer.correction),
+            h("dt", {}, "Prevention"),
+            h("dd", {}, answer.prevention),
+          )
+        : h("p", { class: "small muted" }, "The supplier has not answered yet: check whether the finding is still there."),
+      verdict
+        ? h(
+            "p",
+            { class: `banner ${verdict.effective ? "banner-ok" : "banner-warn"} capa-verdict` },
+            verdict.effective ? "Effective" : "Not effective",
+            verdict.note ? `: ${verdict.note}` : "",
+            verdict.queued ? " (on this phone: sent with the next sync)" : "",
+          )
+        : null,
+      editable(view) && !(verdict && verdict.effective) ? capaForm(view, capa) : null,
+    );
+  }
+
+  function capaForm(view, capa) {
+    const { pkg } = view;
+    const photos = [];
+    const count = h("span", { class: "small muted" }, "");
+    const input = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, hidden: true });
+    input.addEventListener("change", serial(async () => {
+      for (const file of Array.from(input.files || [])) {
+        photos.push(await keepPhoto(pkg, file, { caption: `${capa.reference} verification`, defect: null, item_code: "", reading: null, loading_step: "" }));
+      }
+      input.value = "";
+      count.textContent = `${photos.length} photo${photos.length === 1 ? "" : "s"} kept for this verification`;
+      await loadQueue();
+      renderStatus();
+      syncSoon();
+    }));
+    const form = h(
+      "form",
+      { class: "stack capa-form", autocomplete: "off" },
+      h("label", { class: "check" }, h("input", { type: "radio", name: "effective", value: "yes", checked: true }), " Effective: the finding is gone"),
+      h("label", { class: "check" }, h("input", { type: "radio", name: "effective", value: "no" }), " Not effective: it is still there"),
+      field("What you saw", h("textarea", { name: "note", rows: 2 })),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary", onclick: () => input.click() }, "Evidence photo"),
+        count,
+        input,
+        h("button", { type: "submit", class: "primary" }, `Record ${capa.reference}`),
+      ),
+    );
+    form.addEventListener("submit", (event) => event.preventDefault());
+    form.addEventListener("submit", serial(async () => {
+      const values = formValues(form);
+      const effective = form.querySelector("input[name=effective]:checked").value === "yes";
+      if (!effective && !values.note.trim()) return notify("warn", "Say what shows the action is not effective.");
+      notify(null, null);
+      await record(pkg.milestone.id, "capa_verify", {
+        uuid: crypto.randomUUID(),
+        capa: capa.id,
+        effective,
+        note: values.note.trim(),
+        photos,
+      });
+      afterRecording(pkg, ["previous", "photos"]);
+    }));
+    return form;
   }
 
   /* "Photo" beside a finding: the photo form set to show it, and the camera opened (in the
@@ -1977,7 +2073,7 @@
         parts,
       },
       blobs,
-    );
+    );    return uuid;
   }
 
   // --- screen: the queue -----------------------------------------------------------------
@@ -1992,6 +2088,7 @@
     production: "Production counts",
     carton: "Carton check",
     loading: "Container and loading",
+    capa_verify: "CAPA verification",
   };
 
   function describeOp(op) {
@@ -2009,9 +2106,17 @@
         return `carton ${d.carton_number}`;
       case "loading":
         return `container ${d.container_number}, seal ${d.seal_number}`;
+      case "capa_verify":
+        return `${capaReference(op)}: ${d.effective ? "effective" : "not effective"}${d.note ? ` (${d.note})` : ""}`;
       default:
         return "";
     }
+  }
+
+  function capaReference(op) {
+    const pkg = app.packages.get(op.milestone);
+    const capa = pkg && (pkg.state.capas || pkg.capas || []).find((c) => c.id === op.data.capa);
+    return capa ? capa.reference : `CAPA ${op.data.capa}`;
   }
 
   function describeCode(op) {
