@@ -32,6 +32,36 @@ def capa_list(request):
     )
 
 
+# How the frozen finding reads on the page, in this order; what is empty is left out.
+FINDING_LABELS = {
+    "milestone": "Found at",
+    "code": "Defect code",
+    "description": "Defect",
+    "class": "Class",
+    "quantity": "Units found",
+    "sample_size": "Sample size",
+    "systematic": "Systematic",
+    "section": "Checklist section",
+    "text": "Check",
+    "value": "Value found",
+    "note": "Inspector's note",
+    "produced": "Produced",
+    "ex_factory_date": "Ex-factory date",
+    "projected_completion": "Projected completion",
+    "late_by_days": "Days late",
+}
+
+
+def finding_facts(finding: dict) -> list[tuple[str, object]]:
+    facts = []
+    for key, label in FINDING_LABELS.items():
+        value = finding.get(key)
+        if value in (None, "", False):
+            continue
+        facts.append((label, "yes" if value is True else value))
+    return facts
+
+
 @login_required
 def capa_detail(request, pk: int, errors=None, status=200):
     capa = get_for_user(CorrectiveAction, request.user, pk=pk)
@@ -41,6 +71,7 @@ def capa_detail(request, pk: int, errors=None, status=200):
         "capa/capa_detail.html",
         {
             "capa": capa,
+            "finding": finding_facts(capa.finding),
             "answers": for_user(CapaAnswer, request.user).filter(capa=capa),
             "verifications": for_user(CapaVerification, request.user).filter(capa=capa),
             "photos": photos if capa.defect_id else [],
