@@ -90,8 +90,32 @@ def supplier_history(user, supplier, today=None):
         .prefetch_related("answers", "verifications")
         .order_by("-opened_at", "-pk")
     )
-    facts = [_fact(capa) for capa in capas]
-    return rules.history(facts, today or timezone.localdate()), capas
+    return history_of(capas, today), capas
+
+
+def history_of(capas, today=None) -> rules.CapaHistory:
+    return rules.history([_fact(capa) for capa in capas], today or timezone.localdate())
+
+
+def capa_record(supplier) -> dict:
+    """The supplier's CAPA history as plain values, for the PO summary (a supplier record is
+    its buyer's, so every CAPA of it is the summary reader's to see)."""
+    capas = supplier.capas.select_related("po").prefetch_related("answers", "verifications")
+    history = history_of(list(capas))
+    return {
+        "opened": history.opened,
+        "open": history.open,
+        "overdue": history.overdue,
+        "answered_on_time": history.answered_on_time,
+        "answered": history.answered,
+        "effective_first_time": history.effective_first_time,
+        "verified": history.verified,
+        "recurrences": history.recurrences,
+        "recurring": [
+            {"title": r.title, "references": list(r.references), "pos": list(r.po_numbers)}
+            for r in history.recurring
+        ],
+    }
 
 
 def _day(moment):

@@ -60,6 +60,7 @@ def summary_content(po, lead_summary: str = "", chosen: dict | None = None) -> d
             "name": po.supplier.name,
             "history": history,
             "sentence": logic.history_sentence(facts.supplier_history),
+            "capa_record": _capa_record(po),
         },
         "findings": [_findings(m, content) for m, content, _ in milestones if content],
         "photos": _annex(milestones),
@@ -409,6 +410,12 @@ def _capas(po, facts: logic.SummaryFacts) -> dict:
         "open_at_psi": facts.capas_open_at_psi,
         "verified": facts.capas_verified,
     }
+
+
+def _capa_record(po) -> dict:
+    from qcloop.capa.selectors import capa_record
+
+    return capa_record(po.supplier)
 
 
 def _escalations(milestones) -> list[dict]:

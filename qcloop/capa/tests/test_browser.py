@@ -6,24 +6,31 @@ import pytest
 
 from conftest import sign_in
 from qcloop.capa.models import CapaEvidence, CapaStatus, CapaVerification, CorrectiveAction
-from qcloop.field.tests.test_field_browser import (  # noqa: F401 (fixtures)
+from qcloop.field.tests import test_field_browser as field
+from qcloop.field.tests.test_field_browser import (
     book,
-    context,
     download,
     open_app,
-    phone,
     stats,
     sync_until_sent,
 )
 from qcloop.testing import submit_inspection_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The field app's phone: its own context (to take offline) and page.
+context, phone = field.context, field.phone
 FIX_PHOTO = "jpg/Canon_40D.jpg"
 CHECK_PHOTO = "jpg/gps/DSCN0010.jpg"
 
 
 def test_answered_in_the_portal_accepted_then_verified_offline_at_the_psi(
-    page, context, phone, live_world, shared_photos, run_worker, screenshot  # noqa: F811
+    page,
+    context,
+    phone,
+    live_world,
+    shared_photos,
+    run_worker,
+    screenshot,
 ):
     submit_inspection_of(live_world, "DUPRO", defects=[("major", 2, "Loose shade screws")])
     capa = CorrectiveAction.objects.get()

@@ -83,3 +83,15 @@ def test_the_supplier_page_marks_a_defect_coming_back_on_the_next_po(world):
     assert 'id="capa-history"' in page and "1 recurrence" in page
     assert f"{first.reference} → {second.reference}" in page
     assert 'class="badge recurrence"' in page
+    # The next PO's summary carries the supplier's CAPA record with the finding that came back.
+    from qcloop.reports.summary import summary_content
+
+    record = summary_content(again.po)["supplier"]["capa_record"]
+    assert record["opened"] == 2 and record["recurrences"] == 1
+    assert record["recurring"] == [
+        {
+            "title": second.title,
+            "references": [first.reference, second.reference],
+            "pos": [world.po.number, again.po.number],
+        }
+    ]
