@@ -27,6 +27,10 @@ from qcloop.accounts.models import (
     User,
 )
 from qcloop.accounts.services import add_member, create_organisation, engage_agency
+from qcloop.alerts.models import Escalation, NotificationAttempt, NotificationStatus
+from qcloop.capa import rules as capa_rules
+from qcloop.capa import services as capa_services
+from qcloop.capa.models import CapaAnswer, CorrectiveAction
 from qcloop.core.reference import ProductCategory, QuantityUnit
 from qcloop.inspections.models import MILESTONE_ORDER, DefectCode, Milestone, MilestoneKind
 from qcloop.inspections.models import MilestoneStatus as MS
@@ -569,10 +573,14 @@ def _load(today: date, seed: int) -> None:
     _create_staff()
     _create_supply_base(program)
     plans = plan_orders(today, seed)
-    for plan in plans:
-        _create_order(program, plan)
-    # After every PO exists: a summary reads the supplier's earlier lots, whichever PO was
-    # entered first.
+    orders = [_create_order(program, plan) for plan in plans]
+    # After every PO exists and its dates are set: a CAPA's recurrence is of the supplier's
+    # earlier CAPA in time, whichever PO was entered first; then the reports are frozen.
+    _follow_capas(program)
+    _link_recurrences(program)
+    for po in orders:
+        _backdate_reports(po)
+    # A summary reads the supplier's earlier lots, whichever PO was entered first.
     _publish_summaries(program)
     _backdate_setup(program, today, plans[0].created_on)
 
@@ -925,7 +933,147 @@ def _backdate_order(program: _Program, po: PurchaseOrder, plan: OrderPlan) -> No
         stamps = {name: min(moment, now) for name, moment in stamps.items()}
         if stamps:
             Milestone.objects.filter(po=po, kind=step.kind, sequence=1).update(**stamps)
-    _backdate_reports(po)
+    _follow_escalations(program, po)
+
+
+# --- the follow-up: corrective actions and escalations -----------------------------------------
+# What happened after each finding, in the program's past: most suppliers answered their CAPAs
+# within a few days and most answers were accepted; the next visit verified them, mostly
+# effective. Some answers are still awaited, so the flags have something to show. Every
+# escalation of the past was acknowledged by the buyer within the hour.
+
+CAPA_ANSWERS = {
+    "defect": (
+        [
+            "The defect was not caught on the line",
+            "The in-line check skipped this point",
+            "The check sheet did not list it",
+            "The check sheet predates this model",
+        ],
+        "The in-line check sheet was written for the previous model and does not cover this point.",
+        "Every unit of the lot re-checked on this point; {quantity} reworked.",
+        "Check sheet revised for this model; line leaders trained; first-article check at each "
+        "shift start.",
+    ),
+    "check": (
+        ["The check failed", "The requirement did not reach the line", "It was on the PO only"],
+        "The PO requirement was not copied into the factory's work instructions.",
+        "The affected cartons re-packed to the requirement.",
+        "Buyer requirements copied into the work instructions at order intake, checked by QA.",
+    ),
+    "production": (
+        ["Output below plan", "One line down for a week", "No backup for the moulding machine"],
+        "A single moulding machine with no backup held up the line.",
+        "Overtime and a second shift on the bottleneck until the plan is met.",
+        "A second mould ordered; weekly capacity review with the buyer's plan.",
+    ),
+}
+
+
+def _follow_capas(program: _Program) -> None:
+    """Each CAPA's life after the inspection that opened it, oldest first (a CLI's CAPA is
+    verified at the supplier's next PO)."""
+    now = timezone.now()
+    capas = CorrectiveAction.objects.filter(po__buyer__in=program.orgs.values())
+    for capa in capas.select_related("milestone", "po"):
+        opened = capa.milestone.submitted_at
+        next_visit = capa_services.next_visit(capa.milestone)
+        CorrectiveAction.objects.filter(pk=capa.pk).update(
+            opened_at=opened,
+            due_on=capa_rules.due_date(opened.date(), capa.severity, next_visit),
+        )
+    for capa in capas.select_related("milestone", "po", "owner").order_by("opened_at", "pk"):
+        rng = random.Random(f"demo-{capa.reference}")
+        answered = capa.opened_at + timedelta(hours=rng.randint(10, 80))
+        if capa.owner is None or rng.random() < 0.2 or answered > now:
+            continue  # the supplier has not answered (yet)
+        _demo_answer(capa, answered, rng)
+        decided = answered + timedelta(hours=rng.randint(2, 20))
+        if decided > now:
+            continue
+        lead = capa.po.qc_lead
+        capa_services.decide_answer(by=lead, capa=capa, accept=True)
+        capa.answers.update(decided_at=decided)
+        CorrectiveAction.objects.filter(pk=capa.pk).update(accepted_at=decided)
+        _demo_verification(capa, decided, rng)
+
+
+def _demo_answer(capa, answered: datetime, rng: random.Random) -> None:
+    whys, root_cause, correction, prevention = CAPA_ANSWERS[capa.finding_kind]
+    answer = capa_services.answer_capa(
+        by=capa.owner,
+        capa=capa,
+        whys=whys[: rng.randint(2, len(whys))],
+        root_cause=root_cause,
+        correction=correction.format(quantity=capa.finding.get("quantity", "the units")),
+        prevention=prevention,
+    )
+    CapaAnswer.objects.filter(pk=answer.pk).update(submitted_at=answered)
+    CorrectiveAction.objects.filter(pk=capa.pk).update(answered_at=answered)
+
+
+def _demo_verification(capa, accepted: datetime, rng: random.Random) -> None:
+    """At the first visit after the answer was accepted, during the inspection."""
+    visits = Milestone.objects.filter(po__supplier=capa.supplier_id, submitted_at__gt=accepted)
+    later = [
+        m for m in visits.select_related("po", "inspector") if capa_services.may_verify_at(capa, m)
+    ]
+    if not later:
+        return
+    visit = min(later, key=lambda m: m.submitted_at)
+    effective = rng.random() < 0.8
+    capa_services.verify_capa(
+        by=visit.inspector,
+        capa=capa,
+        milestone=visit,
+        effective=effective,
+        note="" if effective else "The same defect found again on the line.",
+    )
+    verified = visit.submitted_at - timedelta(minutes=25)
+    capa.verifications.update(verified_at=verified)
+    if effective:
+        CorrectiveAction.objects.filter(pk=capa.pk).update(closed_at=verified)
+    else:
+        due = capa_rules.due_date(verified.date(), capa.severity)
+        CorrectiveAction.objects.filter(pk=capa.pk).update(due_on=due)
+
+
+def _link_recurrences(program: _Program) -> None:
+    """Each CAPA's recurrence is the supplier's last earlier CAPA for the same finding."""
+    for supplier in program.suppliers.values():
+        last: dict[str, CorrectiveAction] = {}
+        for capa in supplier.capas.order_by("opened_at", "pk"):
+            earlier = last.get(capa.finding_key)
+            CorrectiveAction.objects.filter(pk=capa.pk).update(recurrence_of=earlier)
+            last[capa.finding_key] = capa
+
+
+def _follow_escalations(program: _Program, po: PurchaseOrder) -> None:
+    """Raised when the inspection was submitted, handed over within seconds, acknowledged by
+    the buyer's manager within the hour."""
+    now = timezone.now()
+    manager = program.manager_of(po.buyer)
+    for escalation in po.escalations.exclude(milestone=None).select_related("milestone"):
+        rng = random.Random(f"demo-{escalation.source}")
+        raised = escalation.milestone.submitted_at or escalation.milestone.started_at
+        sent = raised + timedelta(seconds=rng.randint(1, 4))
+        acknowledged = raised + timedelta(minutes=rng.randint(12, 55))
+        if acknowledged > now:
+            continue  # raised just now: the demo's workers send it
+        escalation.notifications.update(
+            status=NotificationStatus.SENT, attempts=1, sent_at=sent, created_at=raised
+        )
+        NotificationAttempt.objects.bulk_create(
+            NotificationAttempt(notification=n, started_at=sent, finished_at=sent, ok=True)
+            for n in escalation.notifications.all()
+        )
+        Escalation.objects.filter(pk=escalation.pk).update(
+            raised_at=raised,
+            ack_due_at=None,
+            acknowledged_at=acknowledged,
+            acknowledged_by=manager,
+            acknowledged_via="page",
+        )
 
 
 def _backdate_reports(po: PurchaseOrder) -> None:

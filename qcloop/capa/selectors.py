@@ -4,7 +4,9 @@ PO (the buyer, the agency's staff on it, the supplier it is addressed to)."""
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from qcloop.accounts.models import Role
 from qcloop.core.tenancy import for_user, gate
+from qcloop.inspections.models import Milestone, MilestoneStatus
 from qcloop.orders.models import PurchaseOrder
 
 from . import rules
@@ -13,7 +15,21 @@ from .models import AnswerDecision, CapaAnswer, CapaEvidence, CapaVerification, 
 
 @gate(CorrectiveAction)
 def capas(user) -> QuerySet:
-    return CorrectiveAction.objects.filter(po__in=for_user(PurchaseOrder, user).values("pk"))
+    visible = CorrectiveAction.objects.filter(po__in=for_user(PurchaseOrder, user).values("pk"))
+    membership = user.membership
+    if membership is None or membership.role != Role.INSPECTOR:
+        return visible
+    # An inspector sees what their visits are to verify: the CAPAs of the suppliers they are
+    # to visit, on their agency's other POs too (a CLI finding is verified at the next PO).
+    visits = Milestone.objects.filter(
+        inspector=user,
+        po__agency=membership.organisation_id,
+        status__in=[MilestoneStatus.BOOKED, MilestoneStatus.IN_PROGRESS, MilestoneStatus.SUBMITTED],
+    )
+    carried = CorrectiveAction.objects.filter(
+        supplier__in=visits.values("po__supplier"), po__agency=membership.organisation_id
+    )
+    return visible | carried
 
 
 def _of_visible_capas(model):

@@ -409,10 +409,33 @@ def is_later(milestone: Milestone, than: Milestone) -> bool:
     return (rank(milestone.kind), milestone.sequence) > (rank(than.kind), than.sequence)
 
 
+def has_later_visit(capa: CorrectiveAction) -> bool:
+    """The CAPA's own PO still has a milestone after the one that opened it."""
+    milestones = capa.po.milestones.exclude(status=MilestoneStatus.CANCELLED)
+    return any(is_later(m, capa.milestone) for m in milestones)
+
+
+def may_verify_at(capa: CorrectiveAction, milestone: Milestone) -> bool:
+    """At a later milestone of its PO; or, when its PO has no visit left after the one that
+    opened it (a finding at the CLI), at a visit to the supplier for another PO after it."""
+    if milestone.po_id == capa.po_id:
+        return is_later(milestone, capa.milestone)
+    return (
+        milestone.po.supplier_id == capa.supplier_id
+        and capa.opened_at < (milestone.submitted_at or timezone.now())
+        and not has_later_visit(capa)
+    )
+
+
 def capas_to_verify(milestone: Milestone) -> list[CorrectiveAction]:
-    """The PO's CAPAs opened at earlier milestones and not closed: this visit checks them."""
-    capas = milestone.po.capas.filter(status__in=OPEN_STATUSES).select_related("milestone")
-    return [capa for capa in capas if is_later(milestone, capa.milestone)]
+    """The CAPAs this visit checks: the PO's own, opened at earlier milestones and not closed,
+    then those carried over from the supplier's other POs."""
+    still_open = CorrectiveAction.objects.filter(status__in=OPEN_STATUSES).select_related(
+        "milestone", "po"
+    )
+    own = still_open.filter(po=milestone.po_id)
+    carried = still_open.filter(supplier=milestone.po.supplier_id).exclude(po=milestone.po_id)
+    return [capa for capa in [*own, *carried] if may_verify_at(capa, milestone)]
 
 
 @transaction.atomic
@@ -434,14 +457,13 @@ def verify_capa(
     if uuid is not None and (done := CapaVerification.objects.filter(uuid=uuid).first()):
         return done  # a phone's retry
     capa = _locked(capa)
-    if not (milestone.inspector_id == by.pk or is_po_qc_staff(by, capa.po)):
+    if not (milestone.inspector_id == by.pk or is_po_qc_staff(by, milestone.po)):
         raise PermissionDenied("Only the milestone's inspector or the PO's QC lead verify.")
     errors = {}
-    if milestone.po_id != capa.po_id:
-        errors["milestone"] = "That milestone is not of this CAPA's PO."
-    elif not is_later(milestone, capa.milestone):
+    if not may_verify_at(capa, milestone):
         errors["milestone"] = (
-            f"{capa.reference} opened at {capa.milestone.label}: verify it at a later milestone."
+            f"{capa.reference} opened at {capa.milestone.label} of PO {capa.po.number}: verify "
+            "it at a later milestone of that PO, or at the supplier's next PO after its last."
         )
     if capa.status == CapaStatus.CLOSED:
         errors["status"] = f"{capa.reference} is closed already."

@@ -93,14 +93,17 @@ def _milestones_to_verify_at(user, capa: CorrectiveAction) -> list[dict]:
     """The later milestones at which this user may verify the CAPA, with their photos."""
     if capa.status == CapaStatus.CLOSED:
         return []
-    qc_staff = services.is_po_qc_staff(user, capa.po)
+    candidates = (
+        for_user(Milestone, user)
+        .filter(po__supplier=capa.supplier_id)
+        .exclude(status__in=[MilestoneStatus.CANCELLED, MilestoneStatus.PLANNED])
+        .select_related("po")
+    )
     later = [
         milestone
-        for milestone in for_user(Milestone, user)
-        .filter(po=capa.po_id)
-        .exclude(status=MilestoneStatus.CANCELLED)
-        if services.is_later(milestone, capa.milestone)
-        and (qc_staff or milestone.inspector_id == user.pk)
+        for milestone in candidates
+        if services.may_verify_at(capa, milestone)
+        and (milestone.inspector_id == user.pk or services.is_po_qc_staff(user, milestone.po))
     ]
     return [
         {

@@ -300,9 +300,9 @@ def _verify_capa(by, milestone, data: CapaVerificationIn) -> None:
     from qcloop.capa.models import CorrectiveAction
     from qcloop.capa.services import verify_capa
 
-    capa = for_user(CorrectiveAction, by).filter(pk=data.capa, po=milestone.po_id).first()
+    capa = for_user(CorrectiveAction, by).filter(pk=data.capa).first()
     if capa is None:
-        raise ValidationError({"capa": f"No corrective action {data.capa} on this PO."})
+        raise ValidationError({"capa": f"No corrective action {data.capa} to verify here."})
     verify_capa(
         by=by,
         capa=capa,

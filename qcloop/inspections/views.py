@@ -212,11 +212,11 @@ def _capas(user, milestone: Milestone) -> dict:
     from qcloop.capa import services as capa_services
     from qcloop.capa.models import CorrectiveAction
 
-    visible = for_user(CorrectiveAction, user).filter(po=milestone.po_id)
+    visible = for_user(CorrectiveAction, user)
     to_verify = {capa.pk for capa in capa_services.capas_to_verify(milestone)}
     return {
         "capas_opened": visible.filter(milestone=milestone),
-        "capas_to_verify": visible.filter(pk__in=to_verify).select_related("milestone"),
+        "capas_to_verify": visible.filter(pk__in=to_verify).select_related("milestone", "po"),
         "may_open_capa": milestone.status in {"in_progress", "submitted", "published"}
         and capa_services.is_po_qc_staff(user, milestone.po),
     }

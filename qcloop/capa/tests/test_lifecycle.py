@@ -119,3 +119,44 @@ def test_an_overdue_answer_is_flagged_to_the_qc_lead_once(world, capa, smtp_serv
     assert flag_overdue(today=capa.due_on + timedelta(days=2)) == 0
     [(_, recipients, message)] = smtp_server.messages
     assert recipients == [world.qc_lead.email] and capa.reference in message
+
+
+def test_a_cli_finding_is_verified_at_the_suppliers_next_po(world):
+    from qcloop.field.package import milestone_package
+    from qcloop.testing import next_po_of
+
+    submit_inspection_of(world, "DUPRO", defects=[("major", 2, "Loose shade screws")])
+    submit_inspection_of(world, "CLI", defects=[("major", 1, "Carton crushed")])
+    dupro_capa, cli_capa = CorrectiveAction.objects.order_by("number")
+    again = next_po_of(world)
+    next_dupro = start_inspection(again, "DUPRO")
+    # The CLI's CAPA has no visit left on its PO: it is carried to the next PO's visit. The
+    # DUPRO's is not: its own PSI is still to come.
+    assert services.capas_to_verify(next_dupro) == [cli_capa]
+    pkg = milestone_package(world.inspector, next_dupro)
+    assert [c["reference"] for c in pkg["capas"]] == [cli_capa.reference]
+    with pytest.raises(ValidationError) as error:
+        services.verify_capa(
+            by=world.inspector, capa=dupro_capa, milestone=next_dupro, effective=True
+        )
+    assert "later milestone of that PO" in error.value.message_dict["milestone"][0]
+    services.verify_capa(by=world.inspector, capa=cli_capa, milestone=next_dupro, effective=True)
+    cli_capa.refresh_from_db()
+    assert cli_capa.status == CapaStatus.CLOSED
+    assert cli_capa.verifications.get().milestone == next_dupro
+
+
+def test_an_inspector_sees_the_capas_carried_to_their_visit_only(world):
+    from qcloop.core.tenancy import for_user
+    from qcloop.testing import next_po_of
+
+    submit_inspection_of(world, "CLI", defects=[("major", 1, "Carton crushed")])
+    capa = CorrectiveAction.objects.get()
+    again = next_po_of(world)
+    from qcloop.inspections.models import Milestone
+
+    # The inspector of the first PO's CLI sees it through that PO; move that visit away.
+    Milestone.objects.filter(po=world.po).update(inspector=None)
+    assert not for_user(CorrectiveAction, world.inspector).filter(pk=capa.pk).exists()
+    start_inspection(again, "DUPRO")
+    assert for_user(CorrectiveAction, world.inspector).filter(pk=capa.pk).exists()
