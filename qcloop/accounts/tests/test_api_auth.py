@@ -329,7 +329,19 @@ ROUTES = {
     "/api/reports/{report_id}/correction": {"post"},
     "/api/reports/{report_id}/correction/publish": {"post"},
     "/api/verify": {"get", "post"},
+    "/api/capas": {"get", "post"},
+    "/api/capas/{capa_id}": {"get"},
+    "/api/capas/{capa_id}/answer": {"post"},
+    "/api/capas/{capa_id}/decision": {"post"},
+    "/api/capas/{capa_id}/verifications": {"post"},
+    "/api/capa-evidence/{evidence_id}/{kind}": {"get"},
+    "/api/escalations": {"get"},
+    "/api/escalations/{escalation_id}": {"get"},
+    "/api/escalations/{escalation_id}/acknowledge": {"post"},
+    "/api/escalations/{escalation_id}/notifications/{notification_id}/replay": {"post"},
 }
+# Actions that take no body: the route names all there is to do.
+BODYLESS = ("/submit", "/acknowledge", "/replay")
 
 
 def test_openapi_lists_every_route_with_its_schemas(db):
@@ -358,12 +370,14 @@ def test_openapi_lists_every_route_with_its_schemas(db):
             )
             if path.endswith("/pdf"):
                 assert "application/pdf" in ok["content"], (method, path)
+            elif path.startswith("/api/capa-evidence/"):
+                assert ok["content"]["image/jpeg"]["schema"]["format"] == "binary"
             elif path.endswith("/dossier"):
                 assert set(ok["content"]) == {"application/zip"}, (method, path)
                 assert ok["content"]["application/zip"]["schema"]["format"] == "binary"
             elif "204" not in responses:
                 assert ok["content"]["application/json"]["schema"], (method, path)
-            if method in {"post", "patch", "put"} and not path.endswith("/submit"):
+            if method in {"post", "patch", "put"} and not path.endswith(BODYLESS):
                 content = operation["requestBody"]["content"]
                 body = (
                     content.get("application/json")
