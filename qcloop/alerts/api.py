@@ -9,7 +9,8 @@ from qcloop.accounts.api import ErrorOut, errors
 from qcloop.core.tenancy import for_user, get_for_user
 
 from . import services
-from .models import Escalation, Notification, NotificationAttempt
+from .models import Escalation, Notification
+from .selectors import notifications_with_tries
 
 router = Router(tags=["escalations"])
 
@@ -89,17 +90,7 @@ def list_escalations(
 
 def _detail(request, escalation_id: int) -> Escalation:
     escalation = get_for_user(Escalation, request.user, pk=escalation_id)
-    notifications = list(
-        for_user(Notification, request.user).filter(escalation=escalation).order_by("round", "pk")
-    )
-    tries: dict[int, list] = {}
-    for attempt in for_user(NotificationAttempt, request.user).filter(
-        notification__escalation=escalation
-    ):
-        tries.setdefault(attempt.notification_id, []).append(attempt)
-    for notification in notifications:
-        notification.tries = tries.get(notification.pk, [])
-    escalation.notifications_seen = notifications
+    escalation.notifications_seen = notifications_with_tries(request.user, escalation)
     return escalation
 
 

@@ -42,6 +42,21 @@ def notification_attempts(user) -> QuerySet:
     return NotificationAttempt.objects.filter(notification__in=visible)
 
 
+def notifications_with_tries(user, escalation: Escalation) -> list[Notification]:
+    """The escalation's notifications the user sees, round by round, each with its tries
+    (`.tries`, oldest first)."""
+    notifications = list(
+        for_user(Notification, user).filter(escalation=escalation).order_by("round", "pk")
+    )
+    tries: dict[int, list] = {}
+    attempts = for_user(NotificationAttempt, user).filter(notification__escalation=escalation)
+    for attempt in attempts:
+        tries.setdefault(attempt.notification_id, []).append(attempt)
+    for notification in notifications:
+        notification.tries = tries.get(notification.pk, [])
+    return notifications
+
+
 def _buyers_own(model):
     def scope(user) -> QuerySet:
         membership = user.membership

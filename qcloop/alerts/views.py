@@ -19,8 +19,8 @@ from .models import (
     Escalation,
     EscalationContact,
     Notification,
-    NotificationAttempt,
 )
+from .selectors import notifications_with_tries
 
 
 @login_required
@@ -45,17 +45,7 @@ def escalation_list(request):
 @login_required
 def escalation_detail(request, pk: int):
     escalation = get_for_user(Escalation, request.user, pk=pk)
-    notifications = list(
-        for_user(Notification, request.user).filter(escalation=escalation).order_by("round", "pk")
-    )
-    attempts = for_user(NotificationAttempt, request.user).filter(
-        notification__escalation=escalation
-    )
-    by_notification: dict[int, list] = {}
-    for attempt in attempts:
-        by_notification.setdefault(attempt.notification_id, []).append(attempt)
-    for notification in notifications:
-        notification.tries = by_notification.get(notification.pk, [])
+    notifications = notifications_with_tries(request.user, escalation)
     return render(
         request,
         "alerts/escalation_detail.html",

@@ -411,7 +411,8 @@ def is_later(milestone: Milestone, than: Milestone) -> bool:
 
 def has_later_visit(capa: CorrectiveAction) -> bool:
     """The CAPA's own PO still has a milestone after the one that opened it."""
-    milestones = capa.po.milestones.exclude(status=MilestoneStatus.CANCELLED)
+    # .all(): the milestones capas_to_verify prefetched, read on every sync
+    milestones = [m for m in capa.po.milestones.all() if m.status != MilestoneStatus.CANCELLED]
     return any(is_later(m, capa.milestone) for m in milestones)
 
 
@@ -430,8 +431,10 @@ def may_verify_at(capa: CorrectiveAction, milestone: Milestone) -> bool:
 def capas_to_verify(milestone: Milestone) -> list[CorrectiveAction]:
     """The CAPAs this visit checks: the PO's own, opened at earlier milestones and not closed,
     then those carried over from the supplier's other POs."""
-    still_open = CorrectiveAction.objects.filter(status__in=OPEN_STATUSES).select_related(
-        "milestone", "po"
+    still_open = (
+        CorrectiveAction.objects.filter(status__in=OPEN_STATUSES)
+        .select_related("milestone", "po")
+        .prefetch_related("po__milestones", "answers")
     )
     own = still_open.filter(po=milestone.po_id)
     carried = still_open.filter(supplier=milestone.po.supplier_id).exclude(po=milestone.po_id)

@@ -63,15 +63,19 @@ def _capas_to_verify(milestone: Milestone) -> list[dict]:
     and those already verified here (closed by it, perhaps), with what was found."""
     from qcloop.capa.services import capas_to_verify
 
-    verified_here = {
-        v.capa: v for v in milestone.capa_verifications.select_related("capa__milestone")
-    }
+    # Every sync answers with this: the answers come prefetched, not one query per CAPA.
+    verifications = milestone.capa_verifications.select_related("capa__milestone").prefetch_related(
+        "capa__answers"
+    )
+    verified_here = {v.capa_id: v for v in verifications}
     capas = {capa.pk: capa for capa in capas_to_verify(milestone)}
-    capas.update({capa.pk: capa for capa in verified_here})
+    for verification in verified_here.values():
+        capas.setdefault(verification.capa_id, verification.capa)
     rows = []
     for capa in sorted(capas.values(), key=lambda c: c.number):
-        answer = capa.answers.order_by("-submitted_at", "-pk").first()
-        here = verified_here.get(capa)
+        answers = list(capa.answers.all())  # oldest first (CapaAnswer.Meta.ordering)
+        answer = answers[-1] if answers else None
+        here = verified_here.get(capa.pk)
         rows.append(
             {
                 "id": capa.pk,

@@ -5,9 +5,7 @@ import pytest
 from django.test import Client
 
 from qcloop.accounts.services import create_api_token
-from qcloop.alerts.models import Escalation, NotificationStatus
-from qcloop.inspections.recording import record_defect
-from qcloop.testing import start_inspection
+from qcloop.alerts.models import NotificationStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -15,19 +13,6 @@ pytestmark = pytest.mark.django_db
 def api(user) -> Client:
     _, token = create_api_token(user=user, name="test")
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-@pytest.fixture
-def escalation(world):
-    milestone = start_inspection(world, "DUPRO")
-    record_defect(
-        by=world.inspector,
-        milestone=milestone,
-        quantity=1,
-        description="Mains cable pulls out of the strain relief",
-        defect_class="critical",
-    )
-    return Escalation.objects.get()
 
 
 def test_the_buyer_reads_acknowledges_and_replays_over_the_api(world, escalation):

@@ -4,10 +4,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from qcloop.alerts.models import Escalation
-from qcloop.inspections.recording import record_defect
-from qcloop.testing import start_inspection
-
 pytestmark = pytest.mark.django_db
 
 
@@ -15,19 +11,6 @@ def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def escalation(world):
-    milestone = start_inspection(world, "DUPRO")
-    record_defect(
-        by=world.inspector,
-        milestone=milestone,
-        quantity=1,
-        description="Mains cable pulls out of the strain relief",
-        defect_class="critical",
-    )
-    return Escalation.objects.get()
 
 
 def test_the_buyer_sees_the_history_per_po_and_per_supplier(world, escalation):
