@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "qcloop.reports",
     "qcloop.capa",
     "qcloop.alerts",
+    "qcloop.analytics",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("qcloop.reports.urls")),
     path("", include("qcloop.alerts.urls")),
     path("", include("qcloop.capa.urls")),
+    path("", include("qcloop.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -124,9 +124,13 @@ def approve(
 def milestone_published(milestone: Milestone, by: User) -> ReportVersion:
     """Called in the transaction that publishes the milestone, whichever way it was asked
     (report page, milestone page, API): the report's first version."""
+    from qcloop.analytics.services import record_published
+
     report = Report.objects.select_for_update().filter(milestone=milestone).first()
     if report is None:
         report = open_report(milestone)
+    # Tally and trend first: the report states the trend as of its own milestone.
+    record_published(milestone)
     version = _issue_version(report, by, milestone_content(milestone, report.lead_summary))
     _note_approval(report, by)
     if milestone.kind == MilestoneKind.CLI:
@@ -276,6 +280,7 @@ def publish_correction(
 ):
     """The corrected report, re-judged from the records (a summary re-read from the current
     milestone reports), as the next version."""
+    from qcloop.analytics.services import record_published
     from qcloop.inspections.recording import assess
 
     _require_reviewer(by, report)
@@ -296,6 +301,7 @@ def publish_correction(
         milestone.result = result.outcome
         milestone.result_detail = {**result.to_dict(), "observations": observations}
         milestone.save(update_fields=["result", "result_detail", "updated_at"])
+        record_published(milestone)
         content = milestone_content(milestone, report.lead_summary)
     report.correction_reason, report.correction_opened_at = "", None
     report.save(
