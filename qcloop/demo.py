@@ -28,6 +28,8 @@ from qcloop.accounts.models import (
 )
 from qcloop.accounts.services import add_member, create_organisation, engage_agency
 from qcloop.alerts.models import Escalation, NotificationAttempt, NotificationStatus
+from qcloop.analytics.models import MilestoneTally, TrendFlag
+from qcloop.analytics.services import record_published
 from qcloop.capa import rules as capa_rules
 from qcloop.capa import services as capa_services
 from qcloop.capa.models import CapaAnswer, CorrectiveAction
@@ -310,6 +312,10 @@ PURCHASE_ORDERS = [
     ("tiruppur", "dupro_booked", 34, "GB", "EW-GA-1118 EW-GA-1104", "",
      "GOTS transaction certificate needed before shipment."),
     ("tiruppur", "not_started", 15, "EU", "EW-GA-1118", "", ""),
+    # Brightway's earlier lighting lots for Harbor Lane: the baseline its trend is read against.
+    ("guzhen", "closed", 52, "US", "HL-LT-2260 HL-LT-2260", "Target", ""),
+    ("guzhen", "closed", 61, "US", "HL-LT-2101 HL-LT-2140", "", ""),
+    ("guzhen", "closed", 44, "CA", "HL-LT-2217", "Walmart", "Walmart Canada programme."),
 ]
 # fmt: on
 
@@ -347,6 +353,8 @@ class MilestonePlan:
     work_minutes: int = 0  # from arrival to the submitted report
     review_minutes: int = 0  # from submission to publication by the QC lead
     cancelled_on: date | None = None
+    major_rate: float | None = None  # per 100 units: set by the story (ESCALATION), not drawn
+    rising_code: str = ""  # the defect name the rise is made of
 
 
 @dataclass
@@ -403,6 +411,10 @@ def _plan_order(row, today: date, rng: random.Random, turns: dict) -> OrderPlan:
     lines, cartons, fob = _plan_lines(skus.split(), fob_thousands * 1000, rng)
     milestones = _plan_milestones(stage, day, default_windows(start, ex_factory, ship), today, rng)
     _assign_inspectors(milestones, factory, turns)
+    if (factory, stage) == ESCALATION["po"]:
+        for step in milestones:
+            step.major_rate = ESCALATION["major"].get(step.kind)
+            step.rising_code = ESCALATION["defect"] if step.major_rate else ""
     created_on = min(
         start - timedelta(days=rng.randint(14, 35)), today - timedelta(days=rng.randint(1, 4))
     )
@@ -574,6 +586,10 @@ def _load(today: date, seed: int) -> None:
     _create_supply_base(program)
     plans = plan_orders(today, seed)
     orders = [_create_order(program, plan) for plan in plans]
+    # The milestones were published in the order the POs were entered, then backdated: the
+    # tallies and trend flags are rewritten in the order they were published, each flag from
+    # the lots known when its milestone was; then the reports are frozen with them.
+    _replay_analytics(program)
     # After every PO exists and its dates are set: a CAPA's recurrence is of the supplier's
     # earlier CAPA in time, whichever PO was entered first; then the reports are frozen.
     _follow_capas(program)
@@ -713,7 +729,7 @@ def _run_milestone(program: _Program, milestone: Milestone, step: MilestonePlan,
     actors = {IP: inspector, SU: inspector, PU: lead}
     for status in WORKFLOW[1 : WORKFLOW.index(step.status) + 1]:
         if status == SU:
-            _carry_out(milestone, inspector, step.inspection_date)
+            _carry_out(milestone, inspector, step)
             milestone = submit_inspection(by=inspector, milestone=milestone)
         else:
             milestone = transition_milestone(by=actors[status], milestone=milestone, to=status)
@@ -725,17 +741,38 @@ def _run_milestone(program: _Program, milestone: Milestone, step: MilestonePlan,
 # some lots fail), and at the CLI the container. Each milestone has its own seeded generator.
 
 SHARE_PRODUCED = {MilestoneKind.IPC: 0.06, MilestoneKind.DUPRO: 0.42, MilestoneKind.PSI: 1.0}
+
+# What each supplier's process turns out, in defects per 100 units inspected (major, minor),
+# by the buyer's vendor code. Tan Phu Trung runs closest to its AQLs: its lots fail now and
+# then. The trend test reads each supplier's PSIs of a category as the baseline.
+DEFECT_RATES = {
+    "HL-V10482": {"major": 1.5, "minor": 3.0},  # Brightway lighting and electronics
+    "HL-V10517": {"major": 1.5, "minor": 2.5},  # Hengrui wooden toys
+    "400317": {"major": 1.5, "minor": 3.0},  # Hengrui housewares
+    "400288": {"major": 3.5, "minor": 4.5},  # Tan Phu Trung garments and footwear
+    "400352": {"major": 2.0, "minor": 3.5},  # Noyyal knitwear
+}
+# The seed's escalation (a defect at 2 % at DUPRO, 4 % at PSI, ...): on Harbor Lane's shipped
+# Brightway lighting PO the majors climb while each milestone passes its plan, the rise all
+# one defect. No single report would flag it; the supplier's earlier lots, at about 2 per
+# 100, are the baseline the trend test flags it against.
+ESCALATION = {
+    "po": ("guzhen", "shipped"),
+    "major": {MilestoneKind.DUPRO: 3.0, MilestoneKind.PSI: 4.5},
+    "defect": "Flicker",
+}
 CONTAINER_OWNERS = ["MSKU", "TCNU", "CSQU", "OOLU", "HLXU", "CMAU"]
 
 
-def _carry_out(milestone: Milestone, inspector: User, day: date) -> None:
+def _carry_out(milestone: Milestone, inspector: User, step: MilestonePlan) -> None:
     milestone.refresh_from_db()
+    day = step.inspection_date
     rng = random.Random(f"demo-{milestone.po.number}-{milestone.label}")
     _answer_checklist(milestone, inspector, rng)
     if milestone.kind in SHARE_PRODUCED:
         _count_production(milestone, inspector, day, rng)
     if milestone.sampling:
-        _find_defects(milestone, inspector, rng)
+        _find_defects(milestone, inspector, rng, step)
     if milestone.kind == MilestoneKind.CLI:
         _load_container(milestone, inspector, rng)
     if milestone.kind in (MilestoneKind.PSI, MilestoneKind.CLI):
@@ -842,22 +879,35 @@ def _count_production(milestone: Milestone, inspector: User, day: date, rng) -> 
     )
 
 
-def _find_defects(milestone: Milestone, inspector: User, rng: random.Random) -> None:
-    category = milestone.po.lines.order_by("-quantity").first().product.category
+def _find_defects(
+    milestone: Milestone, inspector: User, rng: random.Random, step: MilestonePlan
+) -> None:
+    po = milestone.po
+    category = po.lines.order_by("-quantity").first().product.category
+    rates = DEFECT_RATES[po.supplier.code]
     for class_plan in milestone.sampling["plan"]["classes"]:
-        name = class_plan["defect_class"]
+        name, units = class_plan["defect_class"], class_plan["n"]
         if name == "critical":
-            found = 1 if rng.random() < 0.04 else 0
+            # The story's milestones pass: a critical defect would fail the lot on its own.
+            found = 1 if rng.random() < 0.04 and step.major_rate is None else 0
         else:
-            # Mostly within the acceptance number, now and then just past it.
-            found = rng.randint(0, class_plan["ac"] + (2 if rng.random() < 0.2 else 0))
+            rate = rates[name]
+            # Each unit of the sample is defective with the process's rate: a stable stream
+            # scatters around it, and a lot fails its plan only now and then.
+            found = sum(1 for _ in range(units) if rng.random() < rate / 100)
         codes = list(
             DefectCode.objects.filter(agency__isnull=True, category=category, default_class=name)
         ) or [None]
+        rise = 0
+        if name == "major" and step.major_rate is not None:
+            # The story's rise: the supplier's usual share spread as ever, the rest one defect.
+            total = round(units * step.major_rate / 100)
+            found = min(total, round(units * rates[name] / 100))
+            rise = total - found
+        rising = next((c for c in codes if c and c.name == step.rising_code), None)
         photographed = name == "minor"  # the first critical and major defect get a photo
-        while found > 0:
-            quantity = min(found, rng.randint(1, 3))
-            code = rng.choice(codes)
+        batches = _batches(rng, found, codes) + _batches(rng, rise, [rising])
+        for quantity, code in batches:
             defect = record_defect(
                 by=inspector,
                 milestone=milestone,
@@ -865,17 +915,26 @@ def _find_defects(milestone: Milestone, inspector: User, rng: random.Random) -> 
                 code=code,
                 description="" if code else f"{name} defect",
                 defect_class=name,
-                carton=rng.randint(1, milestone.po.carton_count),
+                carton=rng.randint(1, po.carton_count),
                 # The same fault on three units in a row, now and then: a process, not chance.
                 systematic=quantity > 2 and rng.random() < 0.15,
             )
             if not photographed:
                 day = milestone.inspection_date
                 caption = f"{defect.code.name if defect.code else defect.description}, close-up"
-                data = _demo_photo(rng, day, milestone.po.factory, caption)
+                data = _demo_photo(rng, day, po.factory, caption)
                 _upload(milestone, inspector, data, caption, defect=defect)
                 photographed = True
-            found -= quantity
+
+
+def _batches(rng: random.Random, count: int, codes: list) -> list[tuple[int, object]]:
+    """`count` defects as an inspector records them: 1 to 3 units at a time, each of a code."""
+    batches = []
+    while count > 0:
+        quantity = min(count, rng.randint(1, 3))
+        batches.append((quantity, rng.choice(codes)))
+        count -= quantity
+    return batches
 
 
 def _load_container(milestone: Milestone, inspector: User, rng: random.Random) -> None:
@@ -1074,6 +1133,16 @@ def _follow_escalations(program: _Program, po: PurchaseOrder) -> None:
             acknowledged_by=manager,
             acknowledged_via="page",
         )
+
+
+def _replay_analytics(program: _Program) -> None:
+    """As `qcloop manage rebuild_analytics` does, for the demo's buyers only."""
+    buyers = [org for org in program.orgs.values() if org.kind == BUYER]
+    TrendFlag.objects.filter(buyer__in=buyers).delete()
+    MilestoneTally.objects.filter(buyer__in=buyers).delete()
+    published = Milestone.objects.filter(po__buyer__in=buyers, status=PU).select_related("po")
+    for milestone in published.order_by("published_at", "pk"):
+        record_published(milestone)
 
 
 def _backdate_reports(po: PurchaseOrder) -> None:

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.http import Http404, HttpResponse
 from openpyxl import Workbook
@@ -65,7 +65,7 @@ def to_csv(table: Table) -> bytes:
 def _excel_value(value):
     if isinstance(value, datetime) and value.tzinfo is not None:
         # Excel has no time zones: write UTC, which the column title says.
-        return value.astimezone(tz=None).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     if value is None or isinstance(value, int | float | date):
         return value
     return str(value)

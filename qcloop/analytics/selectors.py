@@ -3,10 +3,11 @@ is seen by whoever sees its PO."""
 
 from django.db.models import QuerySet
 
+from qcloop.accounts.selectors import engaged_buyers, is_agency_staff
 from qcloop.core.tenancy import for_user, gate
 from qcloop.orders.models import PurchaseOrder
 
-from .models import MilestoneTally, TrendFlag
+from .models import MilestoneTally, SnapshotSend, TrendFlag
 
 
 def _of_visible_pos(model, user) -> QuerySet:
@@ -27,3 +28,16 @@ def tallies(user) -> QuerySet:
 @gate(TrendFlag)
 def trend_flags(user) -> QuerySet:
     return _of_visible_pos(TrendFlag, user)
+
+
+@gate(SnapshotSend)
+def snapshot_sends(user) -> QuerySet:
+    """A buyer's snapshot mails: seen by the buyer and by the agencies' staff serving it."""
+    membership = user.membership
+    if membership is None:
+        return SnapshotSend.objects.none()
+    if membership.is_buyer:
+        return SnapshotSend.objects.filter(buyer=membership.organisation)
+    if is_agency_staff(user):
+        return SnapshotSend.objects.filter(buyer__in=engaged_buyers(membership.organisation))
+    return SnapshotSend.objects.none()

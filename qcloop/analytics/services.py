@@ -9,14 +9,18 @@ from django.db.models import Sum
 from qcloop.inspections.models import Milestone
 from qcloop.inspections.services import stream_category
 
+from .flags import refresh_flags
 from .models import MilestoneTally
 
 CLASSES = ("critical", "major", "minor")
 
 
 def record_published(milestone: Milestone) -> MilestoneTally:
-    """The milestone's tally, from its records as published."""
-    return record_tally(milestone)
+    """The milestone's tally, from its records as published, then the PO's trend flags as of
+    its latest published milestone (see `flags`)."""
+    tally = record_tally(milestone)
+    refresh_flags(milestone)
+    return tally
 
 
 def sampled_units(milestone: Milestone) -> int:

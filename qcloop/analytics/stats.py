@@ -33,7 +33,7 @@ class RateEstimate:
         return self.units < UNCERTAIN_BELOW_UNITS
 
     def text(self) -> str:
-        """ "1.8 per 100 (0.9-3.4; 7 in 400 units)", or "not inspected"."""
+        """ "1.8 per 100 (0.9-3.6; 7 in 400 units)", or "not inspected"."""
         if self.rate is None:
             return "not inspected"
         return (
@@ -83,10 +83,10 @@ def p_chart(points: list[tuple[str, int, int]]) -> PChart:
     """The p-chart of (label, units inspected, defects found) points in time order. Points with
     no units are left out (they have no rate). The proportion reading caps a point's rate at
     100 per 100; a unit with several defects still counts each one, as the AQL plans do."""
+    for label, n, d in points:
+        if n < 0 or d < 0:
+            raise ValueError(f"{label}: a negative count ({n} units, {d} defects).")
     sampled = [(label, n, d) for label, n, d in points if n > 0]
-    for label, _, d in sampled:
-        if d < 0:
-            raise ValueError(f"{label}: a negative defect count ({d}).")
     total_units = sum(n for _, n, _ in sampled)
     if not total_units:
         return PChart(centre=0.0, points=[])

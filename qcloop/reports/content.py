@@ -25,7 +25,9 @@ from qcloop.inspections.recording import check_outcomes, packing_list
 from qcloop.sampling import plan_from_dict
 
 CLASSES = [c.value for c in DefectClass]
-FORMAT_VERSION = 1
+# 2: a milestone report states the trend test ("trends"), a PO summary its flags
+# ("trend.flags"). Versions frozen as 1 lack both and still render.
+FORMAT_VERSION = 2
 
 
 def content_sha256(content: dict) -> str:
@@ -60,6 +62,7 @@ def milestone_content(milestone: Milestone, lead_summary: str = "") -> dict:
         "verdict": _verdict(milestone, lead_summary),
         "aql": _aql(milestone),
         "changes": _changes(milestone),
+        "trends": _trends(milestone),
         "capas": _capas(milestone),
         "production": _production(milestone),
         "integrity": _integrity(photos),
@@ -230,6 +233,15 @@ def _changes(milestone: Milestone) -> dict:
         "new": sorted(now_names[k] for k in now_names.keys() - then_names.keys()),
         "gone": sorted(then_names[k] for k in then_names.keys() - now_names.keys()),
     }
+
+
+def _trends(milestone: Milestone) -> dict:
+    """The trend test as of this milestone: the flags standing (a rising defect rate against
+    the supplier's earlier lots, or one projected over the AQL), or the one line saying it
+    found none. Versions published before this section existed simply lack the key."""
+    from qcloop.analytics.flags import trend_report
+
+    return trend_report(milestone).to_content()
 
 
 def _capas(milestone: Milestone) -> dict:

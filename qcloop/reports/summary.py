@@ -32,7 +32,8 @@ def summary_content(po, lead_summary: str = "", chosen: dict | None = None) -> d
     history = supplier_history(po)
     facts = summary_facts(po, milestones, [h["result"] for h in history])
     points = logic.defect_rates(facts)
-    the_trend = logic.trend(points)
+    tests, last_test = trend_tests(milestones)
+    the_trend = logic.trend(points, tests)
     rows = logic.timeline(facts)
     computed = logic.recommend(facts, the_trend)
     return {
@@ -47,7 +48,7 @@ def summary_content(po, lead_summary: str = "", chosen: dict | None = None) -> d
         "outcome": _outcome(po, milestones, facts),
         "milestones": [_overview(m, content, version) for m, content, version in milestones],
         "rates": [_point(p) for p in points],
-        "trend": _trend(the_trend),
+        "trend": _trend(the_trend, last_test),
         "timeline": [_row(r) for r in rows],
         "charts": {
             "rates": charts.defect_rate_chart(points),
@@ -316,13 +317,88 @@ def _point(p: logic.RatePoint) -> dict:
     return asdict(p)
 
 
-def _trend(t: logic.Trend) -> dict:
+# --- the trend tests, as the milestone reports stated them -------------------------------------
+
+
+def trend_tests(milestones) -> tuple[list[logic.TrendTest], dict | None]:
+    """The statistical trend flags of the PO from its milestone reports' "trends" sections,
+    in the order of production: each class's test as the last report stated it, every code
+    flag standing there, and the flags an earlier report raised that a later one no longer
+    supported (with where). Read from the reports, like the rest of the summary, so that it
+    says what the buyer was told; a PO whose reports predate the section is assessed now, as
+    of its last published milestone. Returns the tests and the last report's section."""
+    sections = [(m.label, c["trends"]) for m, c, _ in milestones if c and c.get("trends")]
+    if not sections:
+        published = [m for m, c, _ in milestones if c]
+        if not published:
+            return [], None
+        from qcloop.analytics.flags import trend_report
+
+        sections = [(published[-1].label, trend_report(published[-1]).to_content())]
+    raised, cleared, seen = {}, {}, {}
+    for label, section in sections:
+        standing = {(f["defect_class"], f["code"]): f for f in section["flags"]}
+        for key, flag in standing.items():
+            if key not in raised or key in cleared:
+                raised.setdefault(key, label)
+                cleared.pop(key, None)
+            seen[key] = flag
+        for key in raised.keys() - standing.keys():
+            cleared.setdefault(key, label)
+    last = sections[-1][1]
+    tests = []
+    for row in last["classes"]:
+        key = (row["defect_class"], "")
+        tests.append(_test(row, "", "", raised.get(key, ""), cleared.get(key, "")))
+    for key, flag in seen.items():
+        if key[1]:
+            tests.append(_test(flag, flag["code"], flag["name"], raised[key], cleared.get(key, "")))
+    return tests, last
+
+
+def _test(row: dict, code: str, name: str, raised_at: str, cleared_at: str) -> logic.TrendTest:
+    return logic.TrendTest(
+        defect_class=row["defect_class"],
+        code=code,
+        name=name,
+        escalating=row["escalating"],
+        projected=row["projected"],
+        p_value=row["p_value"],
+        strength=row["strength"],
+        sentence=row["sentence"],
+        raised_at=raised_at,
+        cleared_at=cleared_at,
+    )
+
+
+def _flag(t: logic.TrendTest) -> dict:
+    return {
+        "defect_class": t.defect_class,
+        "code": t.code,
+        "name": t.name,
+        "escalating": t.escalating,
+        "projected": t.projected,
+        "p_value": t.p_value,
+        "strength": t.strength,
+        "evidence": t.evidence,
+        "sentence": t.sentence,
+        "raised_at": t.raised_at,
+        "cleared_at": t.cleared_at,
+        "active": t.flagged,
+    }
+
+
+def _trend(t: logic.Trend, last_test: dict | None = None) -> dict:
     return {
         "direction": t.direction,
         "flagged": t.flagged,
         "headline": t.headline,
         "sentences": t.sentences,
         "driver": t.driver,
+        "flags": [_flag(f) for f in t.tests if f.raised_at],
+        "statement": last_test["statement"] if last_test else "",
+        "as_of": last_test["as_of"] if last_test else "",
+        "history": last_test["history"] if last_test else None,
         "classes": [
             {
                 "defect_class": c.defect_class,

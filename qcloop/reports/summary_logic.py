@@ -267,20 +267,65 @@ class ClassTrend:
         return (self.labels[-1], self.rates[-1]) if self.rates else None
 
 
+@dataclass(frozen=True, kw_only=True)
+class TrendTest:
+    """The statistical trend test of one defect class (code "") or one defect code, as the
+    PO's milestone reports stated it (qcloop.analytics.flags): a rising rate tested against
+    the supplier's earlier lots with the sample sizes, its evidence in numbers and words.
+    The class's run of rates (below) describes the path; this decides "escalating"."""
+
+    defect_class: str
+    code: str = ""
+    name: str = ""
+    escalating: bool = False  # flagged: p at or below the test's threshold
+    projected: bool = False  # flagged: projected to fail the next milestone's plan
+    p_value: float = 1.0
+    strength: str = "no evidence"
+    sentence: str = ""  # the report's own words, with the figures
+    raised_at: str = ""  # the milestone whose report first raised it ("" never raised)
+    cleared_at: str = ""  # the report that no longer supported it ("" standing or never)
+
+    def __post_init__(self):
+        if self.defect_class not in CLASSES:
+            raise ValueError(
+                f"defect_class: {self.defect_class!r} is not critical, major or minor."
+            )
+        if not 0 <= self.p_value <= 1:
+            raise ValueError(f"p_value: {self.p_value!r} is not a probability.")
+
+    @property
+    def flagged(self) -> bool:
+        """Standing at the last report: escalating or projected over the AQL."""
+        return not self.cleared_at and (self.escalating or self.projected)
+
+    @property
+    def evidence(self) -> str:
+        p = "p < 0.001" if self.p_value < 0.001 else f"p = {self.p_value:.3f}"
+        words = self.strength if self.strength == "no evidence" else f"{self.strength} evidence"
+        return f"{p}, {words}"
+
+
 @dataclass(frozen=True)
 class Trend:
     """The direction across the sampled milestones: the most alarming of the classes'
-    directions (escalating, then worsening, improving, steady), with sentences for buyers."""
+    directions (escalating, then worsening, improving, steady), with sentences for buyers.
+    With the trend tests of the milestone reports, "escalating" is theirs: see `trend`."""
 
     direction: str
     headline: str
     sentences: list[str]
     classes: dict[str, ClassTrend]
     driver: str | None  # the class that decides the direction (None: not enough data)
+    tests: tuple[TrendTest, ...] = ()
 
     @property
     def flagged(self) -> bool:
-        return self.direction in ("escalating", "worsening")
+        return self.direction in ("escalating", "worsening") or any(t.flagged for t in self.tests)
+
+    @property
+    def standing(self) -> list[TrendTest]:
+        """The flags standing at the last report, strongest evidence first."""
+        return sorted((t for t in self.tests if t.flagged), key=lambda t: t.p_value)
 
 
 def _rate(value: float) -> str:
@@ -288,7 +333,7 @@ def _rate(value: float) -> str:
 
 
 def _series(labels: list[str], rates: list[float]) -> str:
-    return " -> ".join(_rate(r) for r in rates) + f" per 100 units ({', '.join(labels)})"
+    return " → ".join(_rate(r) for r in rates) + f" per 100 units ({', '.join(labels)})"
 
 
 def _where(labels: list[str], points: list[RatePoint]) -> str:
@@ -307,7 +352,57 @@ def _where(labels: list[str], points: list[RatePoint]) -> str:
     )
 
 
-def _class_trend(defect_class: str, points: list[RatePoint]) -> ClassTrend:
+def _class_trend(
+    defect_class: str, points: list[RatePoint], test: TrendTest | None = None
+) -> ClassTrend:
+    run_trend = _run_trend(defect_class, points)
+    return run_trend if test is None else _with_test(run_trend, test)
+
+
+def _with_test(run_trend: ClassTrend, test: TrendTest) -> ClassTrend:
+    """The run of rates reconciled with the trend test, so the summary never says two things:
+    the test decides "escalating" (its sentence leads); a run that rose at every step without
+    the test's support is "worsening", and says how weak the evidence is."""
+    direction, sentences = run_trend.direction, list(run_trend.sentences)
+    name = run_trend.defect_class.capitalize()
+    if test.flagged and test.escalating:
+        # The run's own words stay where they agree: a rise, or a fall from a high start.
+        kept = sentences[1:] if direction in ("escalating", "steady") else sentences
+        direction, sentences = "escalating", [test.sentence, *kept]
+    elif test.flagged:  # projected over the AQL at a rate that does not rise
+        sentences = [test.sentence, *sentences]
+    elif direction == "escalating":
+        direction = "worsening"
+        run = run_trend.rising_run
+        series = _series(run_trend.labels[-run:], run_trend.rates[-run:])
+        sentences = [
+            f"{name} defects rose at every milestone, {series}, but the trend test against "
+            f"the supplier's history finds it could be chance ({test.evidence}): worsening, "
+            "not flagged as escalating.",
+            *sentences[1:],
+        ]
+    elif direction == "worsening":
+        first = sentences[0].rstrip(".")
+        sentences[0] = f"{first} (trend test: {test.evidence}; not flagged as escalating)."
+    elif direction != "not enough data" and test.sentence:
+        sentences.append(f"Trend test: {test.sentence}")
+    if test.cleared_at and test.raised_at:
+        sentences.append(
+            f"The trend test flagged {run_trend.defect_class} defects at {test.raised_at}; "
+            f"{test.cleared_at} no longer supported it."
+        )
+    return ClassTrend(
+        run_trend.defect_class,
+        direction,
+        run_trend.labels,
+        run_trend.rates,
+        run_trend.rising_run,
+        run_trend.intervals_overlap,
+        sentences,
+    )
+
+
+def _run_trend(defect_class: str, points: list[RatePoint]) -> ClassTrend:
     sampled = [p for p in points if p.sampled and p.sampled_units >= MIN_TREND_UNITS]
     labels = [p.label for p in sampled]
     rates = [p.rate for p in sampled]
@@ -375,7 +470,7 @@ def _class_trend(defect_class: str, points: list[RatePoint]) -> ClassTrend:
     return ClassTrend(defect_class, direction, labels, rates, run, overlap, sentences)
 
 
-def trend(points: list[RatePoint]) -> Trend:
+def trend(points: list[RatePoint], tests: list[TrendTest] | None = None) -> Trend:
     """The direction across the sampled milestones, per class and overall.
 
     Per class, over the milestones that were sampled, in order:
@@ -387,26 +482,54 @@ def trend(points: list[RatePoint]) -> Trend:
         or a rising run as above in which a milestone already failed;
       * "improving": the last rate is clearly below the first, by the same two thresholds;
       * "steady": anything else.
-    Overall: the most alarming class direction; ties go to the more severe class."""
+    Overall: the most alarming class direction; ties go to the more severe class.
+
+    `tests`, the trend tests the milestone reports stated (their last standing), take over
+    "escalating": a class is escalating when its test flags it, whatever its run (which then
+    only describes the path), and a run without the test's support is only "worsening". A
+    defect code flagged while its class is not makes the PO escalating too, headed by the
+    flag's own sentence. Without tests the run alone decides, as before the tests existed."""
+    tests = list(tests or [])
     by_class = {c: [p for p in points if p.defect_class == c] for c in CLASSES}
-    classes = {c: _class_trend(c, by_class[c]) for c in CLASSES}
+    class_tests = {t.defect_class: t for t in tests if not t.code}
+    flagged_classes = {c for c, t in class_tests.items() if t.flagged and t.escalating}
+    classes = {c: _class_trend(c, by_class[c], class_tests.get(c)) for c in CLASSES}
     ranked = sorted(
         classes.values(),
         key=lambda t: (DIRECTIONS.index(t.direction), CLASSES.index(t.defect_class)),
     )
     driver = ranked[0]
     direction = driver.direction
+    codes = sorted(
+        (t for t in tests if t.code and t.flagged and t.escalating), key=lambda t: t.p_value
+    )
+    code_sentences = [t.sentence for t in tests if t.code and t.flagged]
+    code_sentences += [
+        f"Flagged at {t.raised_at}, no longer at {t.cleared_at}: {t.sentence}"
+        for t in tests
+        if t.code and t.cleared_at and t.raised_at
+    ]
+    if direction != "escalating" and codes:
+        headline = codes[0].sentence
+        others = [s for s in code_sentences if s != headline]
+        sentences = [headline, *(s for c in CLASSES for s in classes[c].sentences), *others]
+        return Trend(
+            "escalating", headline, sentences, classes, codes[0].defect_class, tuple(tests)
+        )
+
     if direction == "not enough data":
         labels = classes["major"].labels
         where = _where(labels, points)
         headline = f"Not enough data for a trend: {where}; a trend needs two sampled milestones."
-        return Trend(direction, headline, [headline], classes, None)
+        return Trend(direction, headline, [headline, *code_sentences], classes, None, tuple(tests))
 
     if direction == "steady":
         # All classes steady: the one with the most defects is what the buyer looks at.
         driver = max(classes.values(), key=lambda t: (t.rates[-1], -CLASSES.index(t.defect_class)))
         labels = driver.labels
         headline = f"Steady: no defect class moved clearly between {labels[0]} and {labels[-1]}."
+    elif direction == "escalating" and driver.defect_class in flagged_classes:
+        headline = driver.sentences[0]  # the test's own: "Major defects are escalating: ..."
     else:
         headline = f"{direction.capitalize()}: {driver.sentences[0]}"
     sentences = [headline]
@@ -414,7 +537,8 @@ def trend(points: list[RatePoint]) -> Trend:
         class_trend = classes[defect_class]
         skip = 1 if class_trend is driver and direction != "steady" else 0
         sentences.extend(class_trend.sentences[skip:])
-    return Trend(direction, headline, sentences, classes, driver.defect_class)
+    sentences.extend(code_sentences)
+    return Trend(direction, headline, sentences, classes, driver.defect_class, tuple(tests))
 
 
 # --- timeline ----------------------------------------------------------------------------
@@ -671,6 +795,11 @@ def _tighten(facts: SummaryFacts, psis: list[MilestoneFacts], the_trend: Trend) 
                 reasons.append(class_trend.sentences[0])
             elif class_trend.direction == "worsening":
                 reasons.append(f"Worsening {c} trend: {class_trend.sentences[0]}")
+        # Standing flags the class directions do not already state: a defect code, or a
+        # class projected to fail the next plan at a rate that does not rise.
+        for test in the_trend.standing:
+            if not any(test.sentence in reason for reason in reasons):
+                reasons.append(test.sentence)
     for m in facts.milestones:
         if m.systematic_defects:
             reasons.append(

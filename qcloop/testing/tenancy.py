@@ -27,6 +27,7 @@ Every URL pattern and every OpenAPI operation must have an entry in `PAGE_ROUTES
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from uuid import uuid4
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -236,6 +237,25 @@ PAGE_ROUTES: dict[str, Probe] = {
         kwargs=lambda v: {"pk": v.milestones["PSI"].pk},
         body=lambda v: {"finding": "defect:text:victim scratch"},
         insider=Role.QC_LEAD,
+    ),
+    "analytics:dashboard": Probe("scoped", query=lambda v: f"?supplier={v.supplier.pk}"),
+    "analytics:dashboard_export": Probe(
+        "scoped",
+        kwargs=lambda v: {"name": "supplier-defects", "fmt": "csv"},
+        query=lambda v: f"?supplier={v.supplier.pk}",
+    ),
+    "analytics:dashboard_snapshot": Probe(
+        "scoped",
+        methods=("POST",),
+        body=lambda v: {"period": f"{date.today():%Y-%m}", "supplier": v.supplier.pk},
+    ),
+    "analytics:scorecards": Probe("scoped", query=lambda v: "?sort=major-worst"),
+    "analytics:scorecards_export": Probe(
+        "scoped", kwargs=lambda v: {"name": "scorecards", "fmt": "csv"}
+    ),
+    "analytics:scorecard": Probe("object", kwargs=lambda v: {"pk": v.supplier.pk}),
+    "analytics:scorecard_export": Probe(
+        "object", kwargs=lambda v: {"pk": v.supplier.pk, "name": "all", "fmt": "xlsx"}
     ),
     "alerts:list": Probe("scoped"),
     "alerts:settings": Probe("scoped", insider=Role.BUYER_MANAGER),

@@ -11,12 +11,14 @@ from django.test import Client
 from django.utils import timezone
 
 from qcloop.accounts.models import Organisation, OrganisationKind, Role, User
+from qcloop.analytics.models import MilestoneTally, TrendFlag
 from qcloop.core.reference import ProductCategory
 from qcloop.core.tenancy import for_user
 from qcloop.demo import STAFF_EMAIL, load_demo, plan_orders
 from qcloop.inspections.models import Milestone, MilestoneStatus
 from qcloop.inspections.planning import default_windows
 from qcloop.orders.models import Factory, POLine, POStatus, Product, PurchaseOrder, Supplier
+from qcloop.reports.models import Report
 
 TODAY = date(2026, 3, 18)
 
@@ -74,10 +76,10 @@ def test_loads_the_whole_program(demo):
     assert orgs.filter(kind=OrganisationKind.AGENCY).count() == 1
     assert orgs.filter(kind=OrganisationKind.SUPPLIER).count() == 4
     assert Factory.objects.count() == 5
-    assert PurchaseOrder.objects.count() == 30
+    assert PurchaseOrder.objects.count() == 33
     assert set(Product.objects.values_list("category", flat=True)) == set(ProductCategory.values)
-    assert (demo.created, demo.purchase_orders, demo.factories) == (True, 30, 5)
-    assert demo.milestones == Milestone.objects.count() == 120
+    assert (demo.created, demo.purchase_orders, demo.factories) == (True, 33, 5)
+    assert demo.milestones == Milestone.objects.count() == 132
     assert demo.users == User.objects.count()
     agency = orgs.get(kind=OrganisationKind.AGENCY)
     assert agency.timezone == "Asia/Hong_Kong"
@@ -138,7 +140,7 @@ def test_the_same_seed_and_day_give_the_same_program(db):
     wipe()
     load_demo(today=TODAY)
     assert snapshot() == first
-    assert len(first) == 30
+    assert len(first) == 33
 
 
 def test_the_plan_follows_the_seed_and_today():
@@ -183,7 +185,7 @@ def test_each_user_sees_only_their_part(demo):
         buyer = manager.membership.organisation
         seen = set(for_user(PurchaseOrder, manager))
         assert seen == set(PurchaseOrder.objects.filter(buyer=buyer))
-        assert 0 < len(seen) < 30
+        assert 0 < len(seen) < 33
     for inspector in User.objects.filter(membership_record__role=Role.INSPECTOR):
         seen = set(for_user(PurchaseOrder, inspector))
         assert seen == set(PurchaseOrder.objects.filter(milestones__inspector=inspector))
@@ -192,3 +194,28 @@ def test_each_user_sees_only_their_part(demo):
         org = supplier_user.membership.organisation
         seen = set(for_user(PurchaseOrder, supplier_user))
         assert seen == set(PurchaseOrder.objects.filter(supplier__organisation=org))
+
+
+def test_the_trend_story_is_flagged_through_the_publish_path(demo):
+    """Brightway's majors climb at DUPRO and PSI of a Harbor Lane PO, each milestone within
+    its Ac, against its earlier lighting lots at about 1.5 per 100: flagged, in the reports;
+    Hengrui's housewares lots for Elbwerk hold steady and raise nothing."""
+    standing = TrendFlag.objects.filter(escalating=True, cleared_at__isnull=True)
+    flag = standing.select_related("po").get(po__supplier__code="HL-V10482", defect_code="")
+    assert flag.defect_class == "major" and flag.active and flag.history_lots >= 3
+    assert [p["label"] for p in flag.series if not p["history"]] == ["DUPRO", "PSI"]
+    assert flag.strength in ("moderate", "strong", "very strong")
+    flicker = standing.get(po=flag.po, defect_code="LGT-FUN-002")
+    assert flicker.code_name == "Flicker"
+    # The flag was raised when the PSI was published, in the demo's own past.
+    psi = flag.po.milestones.get(kind="PSI")
+    assert flag.raised_at == psi.published_at < timezone.now()
+    assert MilestoneTally.objects.get(milestone=psi).published_at == psi.published_at
+    report = Report.objects.get(milestone=psi).current
+    assert report.content["verdict"]["result"] == "pass"  # ... and yet the PO escalates
+    sentences = [f["sentence"] for f in report.content["trends"]["flags"]]
+    assert any(s.startswith("Major defects are escalating: 3.0 → 4.5 per 100") for s in sentences)
+    summary = Report.objects.get(po=flag.po, kind="po_summary").current
+    assert summary.content["trend"]["direction"] == "escalating"
+    assert summary.content["trend"]["headline"].startswith("Major defects are escalating")
+    assert not TrendFlag.objects.filter(supplier__code="400317").exists()

@@ -112,7 +112,9 @@ def test_every_domain_model_has_a_tenancy_gate():
     from django.apps import apps
 
     domain = {
-        m for m in apps.get_models() if m._meta.app_label in {"accounts", "orders", "inspections"}
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"accounts", "orders", "inspections", "analytics"}
     }
     assert domain - gated_models() == set()
 

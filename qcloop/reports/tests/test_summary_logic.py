@@ -18,6 +18,7 @@ from qcloop.reports.summary_logic import (
     RULE_ORDER,
     MilestoneFacts,
     SummaryFacts,
+    TrendTest,
     defect_rates,
     planned_share,
     rate_interval,
@@ -106,6 +107,12 @@ def seed_escalation() -> SummaryFacts:
             milestone("CLI", at=45),
         ]
     )
+
+
+def major_test(**kw) -> TrendTest:
+    """The major class's trend test as a milestone report states it (analytics.flags)."""
+    kw.setdefault("sentence", "Major defects are escalating: 1.5 → 2.5 per 100 units (DUPRO, PSI).")
+    return TrendTest(defect_class="major", **kw)
 
 
 # --- rates and intervals -------------------------------------------------------------------
@@ -220,7 +227,7 @@ def test_two_four_six_percent_is_escalating_although_each_milestone_passed():
     major = result.classes["major"]
     assert major.rates[-3:] == pytest.approx([2.0, 4.0, 6.0])
     assert major.rising_run >= 3
-    assert "2.0 -> 4.0 -> 6.0" in result.headline
+    assert "2.0 → 4.0 → 6.0" in result.headline
     assert "within its own acceptance number" in result.headline
     assert result.classes["critical"].direction == "steady"
 
@@ -418,7 +425,7 @@ def test_a_failed_psi_tightens_sampling_citing_the_figures():
 def test_an_escalating_trend_tightens_sampling():
     rec = recommend(seed_escalation())
     assert rec.code == "tighten_sampling"
-    assert any("2.0 -> 4.0 -> 6.0 per 100 units" in r for r in rec.reasons)
+    assert any("2.0 → 4.0 → 6.0 per 100 units" in r for r in rec.reasons)
 
 
 def test_systematic_defects_tighten_sampling():
@@ -532,6 +539,72 @@ def test_higher_rules_keep_the_recheck_when_production_was_late():
     assert rec.code == "tighten_sampling"
     assert "DUPRO #2" in rec.next_po_milestones
     assert any("7 days after the planned ex-factory date" in n for n in rec.notes)
+
+
+# --- the trend reconciled with the trend tests of the milestone reports ----------------------
+
+
+def test_a_flagged_test_makes_a_steady_run_escalating_and_heads_the_summary():
+    # 0.5 -> 1.5 per 100 between DUPRO and PSI is steady by the run's thresholds; against the
+    # supplier's earlier lots the test flagged it, and the summary says so, once.
+    flagged = major_test(escalating=True, p_value=0.004, strength="strong", raised_at="PSI")
+    result = trend(defect_rates(clean_po()), [flagged])
+    assert result.direction == "escalating" and result.flagged
+    assert result.headline == flagged.sentence
+    assert result.classes["major"].sentences[0] == flagged.sentence
+    assert not any("held steady" in s and s.startswith("Major") for s in result.sentences)
+    assert result.standing == [flagged]
+    rec = recommend(clean_po(), result)
+    assert rec.code == "tighten_sampling" and flagged.sentence in rec.reasons
+
+
+def test_a_rise_at_every_step_the_test_does_not_support_is_worsening_with_its_evidence():
+    weak = major_test(p_value=0.053, strength="weak", sentence="Major defects are not flagged.")
+    result = trend(defect_rates(seed_escalation()), [weak])
+    major = result.classes["major"]
+    assert major.direction == "worsening" and result.direction == "worsening"
+    assert major.sentences[0].startswith(
+        "Major defects rose at every milestone, 2.0 → 4.0 → 6.0 per 100 units (DUPRO, PSI, "
+        "PSI #2), but the trend test against the supplier's history finds it could be chance "
+        "(p = 0.053, weak evidence)"
+    )
+    assert recommend(seed_escalation(), result).code == "tighten_sampling"
+
+
+def test_a_flagged_code_escalates_the_po_though_its_class_is_steady():
+    code = TrendTest(
+        defect_class="major",
+        code="LGT-FUN-002",
+        name="Flicker",
+        escalating=True,
+        p_value=0.0004,
+        strength="very strong",
+        sentence="Flicker (LGT-FUN-002, major) is escalating: 0.5 → 2.0 per 100 units.",
+        raised_at="PSI",
+    )
+    steady = major_test(p_value=0.4, sentence="Major defects are not flagged as escalating.")
+    result = trend(defect_rates(clean_po()), [steady, code])
+    assert result.direction == "escalating" and result.headline == code.sentence
+    assert result.classes["major"].direction == "steady"
+    assert recommend(clean_po(), result).reasons == [code.sentence]
+
+
+def test_a_cleared_flag_is_told_and_no_longer_tightens():
+    cleared = major_test(escalating=False, p_value=0.3, raised_at="DUPRO", cleared_at="PSI")
+    result = trend(defect_rates(clean_po()), [cleared])
+    assert not cleared.flagged and result.direction == "steady" and not result.flagged
+    assert any(
+        s == "The trend test flagged major defects at DUPRO; PSI no longer supported it."
+        for s in result.sentences
+    )
+    assert recommend(clean_po(), result).code == "psi_and_cli_only"
+
+
+def test_a_trend_test_refuses_a_bad_class_or_p_value():
+    with pytest.raises(ValueError, match="defect_class"):
+        TrendTest(defect_class="severe")
+    with pytest.raises(ValueError, match="p_value"):
+        TrendTest(defect_class="major", p_value=1.5)
 
 
 def test_a_precomputed_trend_is_used():
