@@ -673,9 +673,9 @@ class Dashboard:
         shown = rows if self.limit is None else rows[: self.limit]
         return RowList(shown, len(rows))
 
-    @cached_property
-    def escalations_by_month(self) -> list[dict]:
-        in_trend = self.rows(Escalation).filter(
+    def _raised_by_month(self, rows: QuerySet, empty: dict, **counts) -> list[dict]:
+        """`counts` of the rows raised in each month of the trend; `empty` where there are none."""
+        in_trend = rows.filter(
             raised_at__gte=self.period.moment(self.period.trend_start),
             raised_at__lt=self.period.ends_at,
         )
@@ -683,45 +683,36 @@ class Dashboard:
             _as_date(row["month"]): row
             for row in in_trend.annotate(month=TruncMonth("raised_at"))
             .values("month")
-            .annotate(
-                raised=Count("pk"),
-                acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-                critical=Count("pk", filter=Q(kind="critical")),
-                failed=Count("pk", filter=Q(kind="failed")),
-                late=Count("pk", filter=Q(kind="late")),
-                mean=Avg(_time_to_acknowledge()),
-            )
+            .annotate(**counts)
             .order_by()
         }
-        empty = {"raised": 0, "acknowledged": 0, "critical": 0, "failed": 0, "late": 0}
         return [
-            {"month": month, **empty, "mean": None, **_without_month(grouped.get(month))}
+            {"month": month, **empty, **_without_month(grouped.get(month))}
             for month in self.period.months
         ]
 
     @cached_property
-    def flags_by_month(self) -> list[dict]:
-        flags = self.rows(TrendFlag).filter(
-            raised_at__gte=self.period.moment(self.period.trend_start),
-            raised_at__lt=self.period.ends_at,
+    def escalations_by_month(self) -> list[dict]:
+        return self._raised_by_month(
+            self.rows(Escalation),
+            {"raised": 0, "acknowledged": 0, "critical": 0, "failed": 0, "late": 0, "mean": None},
+            raised=Count("pk"),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            critical=Count("pk", filter=Q(kind="critical")),
+            failed=Count("pk", filter=Q(kind="failed")),
+            late=Count("pk", filter=Q(kind="late")),
+            mean=Avg(_time_to_acknowledge()),
         )
-        grouped = {
-            _as_date(row["month"]): row
-            for row in flags.annotate(month=TruncMonth("raised_at"))
-            .values("month")
-            .annotate(
-                raised=Count("pk"),
-                standing=Count(
-                    "pk",
-                    filter=(Q(escalating=True) | Q(projected=True)) & Q(cleared_at__isnull=True),
-                ),
-            )
-            .order_by()
-        }
-        return [
-            {"month": month, "raised": 0, "standing": 0, **_without_month(grouped.get(month))}
-            for month in self.period.months
-        ]
+
+    @cached_property
+    def flags_by_month(self) -> list[dict]:
+        standing = (Q(escalating=True) | Q(projected=True)) & Q(cleared_at__isnull=True)
+        return self._raised_by_month(
+            self.rows(TrendFlag),
+            {"raised": 0, "standing": 0},
+            raised=Count("pk"),
+            standing=Count("pk", filter=standing),
+        )
 
     # -- the tables: what the page shows and the files hold --
 

@@ -9,18 +9,17 @@ from django.db.models import Sum
 from qcloop.inspections.models import Milestone
 from qcloop.inspections.services import stream_category
 
-from .flags import refresh_flags
+from .flags import TrendReport, refresh_flags
 from .models import MilestoneTally
 
 CLASSES = ("critical", "major", "minor")
 
 
-def record_published(milestone: Milestone) -> MilestoneTally:
+def record_published(milestone: Milestone) -> TrendReport:
     """The milestone's tally, from its records as published, then the PO's trend flags as of
-    its latest published milestone (see `flags`)."""
-    tally = record_tally(milestone)
-    refresh_flags(milestone)
-    return tally
+    its latest published milestone (see `flags`): the trend report they were written from."""
+    record_tally(milestone)
+    return refresh_flags(milestone)
 
 
 def sampled_units(milestone: Milestone) -> int:

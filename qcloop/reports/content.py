@@ -48,8 +48,10 @@ def _pct(part, whole) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def milestone_content(milestone: Milestone, lead_summary: str = "") -> dict:
-    """Everything the report of `milestone` shows, as it stands now."""
+def milestone_content(milestone: Milestone, lead_summary: str = "", trend=None) -> dict:
+    """Everything the report of `milestone` shows, as it stands now. `trend`: the PO's trend
+    report just computed on publication (`analytics.services.record_published`), reused when
+    it is as of this milestone rather than assessed a second time."""
     milestone = Milestone.objects.select_related(
         "po__buyer", "po__agency", "po__supplier", "po__factory", "po__qc_lead", "inspector"
     ).get(pk=milestone.pk)
@@ -62,7 +64,7 @@ def milestone_content(milestone: Milestone, lead_summary: str = "") -> dict:
         "verdict": _verdict(milestone, lead_summary),
         "aql": _aql(milestone),
         "changes": _changes(milestone),
-        "trends": _trends(milestone),
+        "trends": _trends(milestone, trend),
         "capas": _capas(milestone),
         "production": _production(milestone),
         "integrity": _integrity(photos),
@@ -235,13 +237,15 @@ def _changes(milestone: Milestone) -> dict:
     }
 
 
-def _trends(milestone: Milestone) -> dict:
+def _trends(milestone: Milestone, trend=None) -> dict:
     """The trend test as of this milestone: the flags standing (a rising defect rate against
     the supplier's earlier lots, or one projected over the AQL), or the one line saying it
     found none. Versions published before this section existed simply lack the key."""
     from qcloop.analytics.flags import trend_report
 
-    return trend_report(milestone).to_content()
+    if trend is None or trend.milestone_id != milestone.pk:
+        trend = trend_report(milestone)
+    return trend.to_content()
 
 
 def _capas(milestone: Milestone) -> dict:

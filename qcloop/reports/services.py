@@ -130,8 +130,9 @@ def milestone_published(milestone: Milestone, by: User) -> ReportVersion:
     if report is None:
         report = open_report(milestone)
     # Tally and trend first: the report states the trend as of its own milestone.
-    record_published(milestone)
-    version = _issue_version(report, by, milestone_content(milestone, report.lead_summary))
+    trend = record_published(milestone)
+    content = milestone_content(milestone, report.lead_summary, trend)
+    version = _issue_version(report, by, content)
     _note_approval(report, by)
     if milestone.kind == MilestoneKind.CLI:
         open_summary(milestone.po, since=milestone.published_at)
@@ -301,8 +302,8 @@ def publish_correction(
         milestone.result = result.outcome
         milestone.result_detail = {**result.to_dict(), "observations": observations}
         milestone.save(update_fields=["result", "result_detail", "updated_at"])
-        record_published(milestone)
-        content = milestone_content(milestone, report.lead_summary)
+        trend = record_published(milestone)
+        content = milestone_content(milestone, report.lead_summary, trend)
     report.correction_reason, report.correction_opened_at = "", None
     report.save(
         update_fields=[

@@ -4,8 +4,7 @@ who may see it, and tenancy."""
 import csv
 import io
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -17,13 +16,15 @@ from openpyxl import load_workbook
 from qcloop.accounts.models import Role
 from qcloop.alerts.models import Escalation
 from qcloop.analytics.dashboard import Dashboard, Scope, add_months, parse_filters
-from qcloop.analytics.models import MilestoneTally, TrendFlag
+from qcloop.analytics.models import TrendFlag
 from qcloop.analytics.stats import estimate
 from qcloop.capa.models import CapaStatus, CorrectiveAction
-from qcloop.orders.models import Factory, Supplier
-from qcloop.orders.services import save_factory, save_supplier
+from qcloop.orders.models import Supplier
+from qcloop.orders.services import save_supplier
 from qcloop.reports.models import Report
 from qcloop.testing import next_po_of
+
+from .builders import factory_of, tally
 
 pytestmark = pytest.mark.django_db
 
@@ -32,47 +33,13 @@ LAST_MONTH = add_months(TODAY, -1)  # "M2"
 MONTH_BEFORE = add_months(TODAY, -2)  # "M1"
 
 
-def tally(milestone, on, units, critical=0, major=0, minor=0, result="pass"):
-    """A published milestone as the dashboard counts it, placed on a chosen day."""
-    po = milestone.po
-    return MilestoneTally.objects.create(
-        milestone=milestone,
-        buyer=po.buyer,
-        po=po,
-        supplier=po.supplier,
-        factory=po.factory,
-        category="lighting",
-        market=po.destination_market,
-        kind=milestone.kind,
-        inspected_on=on,
-        published_at=timezone.make_aware(datetime.combine(on, time(12))),
-        result=result,
-        sampled_units=units,
-        critical=critical,
-        major=major,
-        minor=minor,
-    )
-
-
 def second_supplier(world):
     manager = world.user(Role.BUYER_MANAGER)
     supplier = save_supplier(
         by=manager,
         supplier=Supplier(buyer=world.buyer, code="V-A02", name="Second Lamps Ltd", country="VN"),
     )
-    factory = save_factory(
-        by=manager,
-        factory=Factory(
-            supplier=supplier,
-            name="Plant Two",
-            address="2 River Rd",
-            city="Hanoi",
-            country="VN",
-            latitude=Decimal("21.0"),
-            longitude=Decimal("105.8"),
-            timezone="Asia/Ho_Chi_Minh",
-        ),
-    )
+    factory = factory_of(supplier, "Plant Two", manager, "Hanoi", "VN", "Asia/Ho_Chi_Minh")
     return supplier, factory
 
 

@@ -10,7 +10,8 @@ from conftest import sign_in
 from qcloop.accounts.models import Role
 from qcloop.testing import next_po_of
 
-from .test_dashboard import LAST_MONTH, MONTH_BEFORE, second_supplier, tally
+from .builders import tally
+from .test_dashboard import LAST_MONTH, MONTH_BEFORE, second_supplier
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

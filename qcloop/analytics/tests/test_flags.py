@@ -6,7 +6,6 @@ Every PO here is the world's 3,000 units: code letter K, 125 units inspected at 
 major AQL 2.5 (Ac 7 / Re 8), minor AQL 4.0 (Ac 10 / Re 11)."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -16,12 +15,14 @@ from qcloop.analytics.models import TrendFlag
 from qcloop.analytics.services import record_published
 from qcloop.inspections.models import Milestone
 from qcloop.inspections.services import add_milestone, transition_milestone
-from qcloop.orders.models import Factory, Product, Supplier
-from qcloop.orders.services import save_factory, save_product, save_supplier
+from qcloop.orders.models import Product, Supplier
+from qcloop.orders.services import save_product, save_supplier
 from qcloop.reports import services as report_services
 from qcloop.reports.models import Report
 from qcloop.reports.rendering import document_html, stamp_for
 from qcloop.testing import next_po_of, submit_inspection_of
+
+from .builders import factory_of
 
 pytestmark = pytest.mark.django_db
 
@@ -168,19 +169,7 @@ def _other_supplier(world, category="lighting"):
         by=manager,
         supplier=Supplier(buyer=world.buyer, code="V-OTHER", name="Other Co", country="CN"),
     )
-    factory = save_factory(
-        by=manager,
-        factory=Factory(
-            supplier=supplier,
-            name="Other plant",
-            address="2 Industrial Rd",
-            city="Foshan",
-            country="CN",
-            latitude=Decimal("23.021"),
-            longitude=Decimal("113.121"),
-            timezone="Asia/Shanghai",
-        ),
-    )
+    factory = factory_of(supplier, "Other plant", manager)
     product = save_product(
         by=manager,
         product=Product(buyer=world.buyer, sku=f"SKU-{category}", name="Lamp", category=category),

@@ -7,8 +7,7 @@ import csv
 import io
 import math
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -21,14 +20,16 @@ from openpyxl import load_workbook
 from qcloop.accounts.models import Role
 from qcloop.alerts.models import Escalation
 from qcloop.analytics.dashboard import add_months
-from qcloop.analytics.models import MilestoneTally, TrendFlag
+from qcloop.analytics.models import TrendFlag
 from qcloop.analytics.scorecard import Scorecard, Scorecards, parse_filters
 from qcloop.analytics.stats import estimate
 from qcloop.capa.models import CapaStatus, CorrectiveAction
 from qcloop.inspections.models import Milestone
-from qcloop.orders.models import Factory, PurchaseOrder, Supplier
-from qcloop.orders.services import save_factory, save_supplier
+from qcloop.orders.models import PurchaseOrder, Supplier
+from qcloop.orders.services import save_supplier
 from qcloop.testing import next_po_of
+
+from .builders import at, factory_of, tally
 
 pytestmark = pytest.mark.django_db
 
@@ -38,55 +39,12 @@ M2 = add_months(TODAY, -1)  # last month
 DASH = "\u2013"  # the interval's en dash on the page
 
 
-def at(day: date, hour: int = 12, minute: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
-
-
-def tally(milestone, on, units, critical=0, major=0, minor=0, result="pass"):
-    """A published milestone as the scorecard counts it, placed on a chosen day."""
-    po = milestone.po
-    return MilestoneTally.objects.create(
-        milestone=milestone,
-        buyer=po.buyer,
-        po=po,
-        supplier=po.supplier,
-        factory=po.factory,
-        category="lighting",
-        market=po.destination_market,
-        kind=milestone.kind,
-        sequence=milestone.sequence,
-        inspected_on=on,
-        published_at=at(on),
-        result=result,
-        sampled_units=units,
-        critical=critical,
-        major=major,
-        minor=minor,
-    )
-
-
 def ex_factory(po, day: date):
     PurchaseOrder.objects.filter(pk=po.pk).update(ex_factory_date=day, ship_date=day)
 
 
 def reinspection(po, day: date) -> Milestone:
     return Milestone.objects.create(po=po, kind="PSI", sequence=2, window_start=day, window_end=day)
-
-
-def factory_of(supplier, name, by) -> Factory:
-    return save_factory(
-        by=by,
-        factory=Factory(
-            supplier=supplier,
-            name=name,
-            address="2 River Rd",
-            city="Foshan",
-            country="CN",
-            latitude=Decimal("23.0"),
-            longitude=Decimal("113.1"),
-            timezone="Asia/Shanghai",
-        ),
-    )
 
 
 def capa(po, milestone, number, key, opened, **fields):
