@@ -13,11 +13,14 @@ from qcloop.accounts.api import ApiTokenAuth, BrowserSessionAuth
 from qcloop.accounts.api import router as accounts_router
 from qcloop.alerts.api import router as alerts_router
 from qcloop.capa.api import router as capa_router
+from qcloop.commercial.api import router as commercial_router
 from qcloop.field.api import router as field_router
 from qcloop.inspections.api import router as inspections_router
 from qcloop.inspections.inspect_api import router as inspect_router
+from qcloop.inspections.lab_api import router as lab_router
 from qcloop.orders.api import router as orders_router
 from qcloop.reports.api import router as reports_router
+from qcloop.scheduling.api import router as scheduling_router
 
 # Where a service's field errors sit in the request: every write route takes its body as the
 # parameter `payload`, so ninja names body fields ("body", "payload", field, ...).
@@ -41,10 +44,13 @@ api.add_router("", accounts_router)
 api.add_router("", orders_router)
 api.add_router("", inspections_router)
 api.add_router("", inspect_router)
+api.add_router("", lab_router)
 api.add_router("", field_router)
 api.add_router("", reports_router)
 api.add_router("", capa_router)
+api.add_router("", commercial_router)
 api.add_router("", alerts_router)
+api.add_router("", scheduling_router)
 
 
 def field_loc(path: str) -> list[str | int]:

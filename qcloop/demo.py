@@ -33,7 +33,9 @@ from qcloop.analytics.services import record_published
 from qcloop.capa import rules as capa_rules
 from qcloop.capa import services as capa_services
 from qcloop.capa.models import CapaAnswer, CorrectiveAction
+from qcloop.commercial.demo import load_demo_commercial
 from qcloop.core.reference import ProductCategory, QuantityUnit
+from qcloop.inspections.lab_demo import load_demo_lab_tests
 from qcloop.inspections.models import MILESTONE_ORDER, DefectCode, Milestone, MilestoneKind
 from qcloop.inspections.models import MilestoneStatus as MS
 from qcloop.inspections.photos import ingest, upload_photo
@@ -65,6 +67,7 @@ from qcloop.orders.services import (
 from qcloop.reports.content import content_sha256, milestone_content
 from qcloop.reports.models import Report, ReportKind, ReportVersion
 from qcloop.reports.services import approve, draft_content, report_sla
+from qcloop.scheduling.demo import load_demo_scheduling
 
 PASSWORD = "qcloop-demo-2026"
 STAFF_EMAIL = "admin@qcloop.example"
@@ -599,6 +602,9 @@ def _load(today: date, seed: int) -> None:
     # A summary reads the supplier's earlier lots, whichever PO was entered first.
     _publish_summaries(program)
     _backdate_setup(program, today, plans[0].created_on)
+    load_demo_scheduling(today=today)  # progress reports; one PO whose ship date is at risk
+    load_demo_commercial(agency=program.orgs[AGENCY_KEY], today=today)
+    load_demo_lab_tests(today=today)  # an LM-79 report in place of an IPC check
 
 
 def _create_organisations(program: _Program) -> None:

@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "qcloop.capa",
     "qcloop.alerts",
     "qcloop.analytics",
+    "qcloop.commercial",
+    "qcloop.scheduling",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("qcloop.alerts.urls")),
     path("", include("qcloop.capa.urls")),
     path("", include("qcloop.analytics.urls")),
+    path("", include("qcloop.commercial.urls")),
+    path("", include("qcloop.scheduling.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -155,12 +155,15 @@ def _milestone(request, milestone_id: int) -> Milestone:
 def inspection(milestone: Milestone) -> dict:
     milestone.refresh_from_db()
     answers = {a.item_code: a for a in milestone.answers.all()}
+    # Items an accredited lab answers: not the inspector's to record before submitting.
+    by_lab = {code: test.name for test in milestone.lab_tests.all() for code in test.replaces}
     checklist = [
         {
             **item,
             "result": getattr(answers.get(item["code"]), "result", ""),
             "value": getattr(answers.get(item["code"]), "value", ""),
             "note": getattr(answers.get(item["code"]), "note", ""),
+            "lab_test": by_lab.get(item["code"], ""),
         }
         for item in (milestone.checklist.items if milestone.checklist else [])
     ]

@@ -567,3 +567,80 @@ class PhotoAttachment(models.Model):
         if self.loading_step:
             return "loading"
         return "general"
+
+
+# --- accredited lab tests ---------------------------------------------------------------------
+
+
+class LabResult(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    PENDING = "pending", "Pending"
+
+
+class LabTest(models.Model):
+    """An accredited lab's test at a milestone, in place of some of its checklist items (an
+    LM-79 photometric report instead of the lux-meter check at the IPC): who tested, to which
+    standard, on which sample, when, with what result, and the certificate PDF. A failed test
+    is a major finding, critical for a safety standard; a pending one keeps the milestone's
+    result pending (qcloop.inspections.rules.judge_lab_tests)."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="lab_tests")
+    lab = models.CharField(max_length=20)  # a key of lab_rules.LABS
+    lab_name = models.CharField("lab name", max_length=200, blank=True)  # "other" labs only
+    accreditation_number = models.CharField(max_length=80, blank=True)
+    standard = models.CharField(max_length=120)  # a code of lab_rules.STANDARDS, or free text
+    safety = models.BooleanField(
+        default=False, help_text="For a standard off the list: it is a safety standard."
+    )
+    finding_class = models.CharField(max_length=10, choices=DefectClass.choices)
+    replaces = models.JSONField(default=list, blank=True)  # checklist item codes
+    sample_units = models.PositiveIntegerField()
+    sample_drawn = models.CharField("how the sample was drawn", max_length=300)
+    sample_id = models.CharField("sample id", max_length=80)
+    sent_on = models.DateField(null=True, blank=True)
+    reported_on = models.DateField(null=True, blank=True)
+    report_number = models.CharField(max_length=80, blank=True)
+    result = models.CharField(max_length=8, choices=LabResult.choices, default=LabResult.PENDING)
+    measured = models.JSONField(default=list, blank=True)  # [{name, value, unit}]
+    note = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    # The certificate PDF, content-addressed like photos: stored once by its SHA-256.
+    certificate = models.CharField(max_length=200, blank=True)  # storage name
+    certificate_sha256 = models.CharField(max_length=64, blank=True)
+    certificate_name = models.CharField(max_length=200, blank=True)
+    certificate_pages = models.PositiveIntegerField(null=True, blank=True)
+    certificate_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["milestone", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result="pending") | ~Q(certificate=""),
+                name="lab_test_certificate_for_result",
+            ),
+            models.CheckConstraint(
+                condition=Q(sample_units__gt=0), name="lab_test_sample_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.standard} · {self.lab_display}"
+
+    @property
+    def lab_display(self) -> str:
+        from .lab_rules import lab_display
+
+        return lab_display(self.lab, self.lab_name, self.accreditation_number)
+
+    @property
+    def name(self) -> str:
+        """As sentences name it: "LM-79 at SGS, report SGS-1234"."""
+        report = f", report {self.report_number}" if self.report_number else ""
+        return f"{self.standard} at {self.lab_display}{report}"

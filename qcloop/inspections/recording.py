@@ -649,12 +649,14 @@ def check_outcomes(milestone: Milestone) -> list:
 
 
 def assess(milestone: Milestone):
-    """The milestone's result as it stands: AQL per class plus the checklist rules, with the
-    production, packaging and loading findings as further reasons."""
+    """The milestone's result as it stands: AQL per class plus the checklist rules and the
+    lab tests, with the production, packaging and loading findings as further reasons."""
+    from .lab_tests import lab_outcomes
+
     plan = milestone.sampling["plan"] if milestone.sampling else None
     judged = _judged_classes(milestone) | {DefectClass.CRITICAL}
     found = {name: n for name, n in defects_by_class(milestone).items() if n or name in judged}
-    result = rules.judge_inspection(plan, found, check_outcomes(milestone))
+    result = rules.judge_inspection(plan, found, check_outcomes(milestone), lab_outcomes(milestone))
     observations = []
     production = getattr(milestone, "production", None)
     if production is not None:
@@ -678,9 +680,12 @@ def _loading_problems(milestone: Milestone) -> list[str]:
 
 def missing_for_submission(milestone: Milestone) -> list[str]:
     """What must be recorded before the inspector can submit."""
+    from .lab_tests import replaced_codes
+
     missing = []
     if milestone.checklist is not None:
         answered = set(milestone.answers.exclude(result="").values_list("item_code", flat=True))
+        answered |= replaced_codes(milestone)  # the lab answers those
         missing += [
             f"{item['code']} {item['text']}"
             for item in milestone.checklist.items

@@ -10,7 +10,7 @@ plan. Every invalid input raises ``ValueError`` with a message naming the proble
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
@@ -512,6 +512,7 @@ class CheckOutcome:
     mandatory: bool
     on_fail: str
     result: str | None
+    lab_test: str = ""  # the lab test that replaces this item, as the report names it
 
     def __post_init__(self) -> None:
         if self.on_fail not in _ON_FAIL:
@@ -547,18 +548,26 @@ class Result:
 
 
 def judge_inspection(
-    plan: Mapping[str, Any] | None, defects: Mapping[str, int], checks: Iterable[CheckOutcome]
+    plan: Mapping[str, Any] | None,
+    defects: Mapping[str, int],
+    checks: Iterable[CheckOutcome],
+    lab_tests: Iterable["LabOutcome"] = (),
 ) -> Result:
     """The result of one inspection from its stored sampling plan (None when the milestone
     has no AQL sampling, e.g. container loading), the defects found per class in the
-    sample, and the checklist. Any critical defect fails; each class is judged by its
-    plan's Ac/Re; a failed mandatory check fails or pends; an unanswered one pends."""
+    sample, the checklist and the accredited lab tests. Any critical defect fails; each
+    class is judged by its plan's Ac/Re; a failed mandatory check fails or pends; an
+    unanswered one pends. A lab test decides the items it replaces: a failed one fails the
+    inspection, a pending one holds it at pending (see `judge_lab_tests`)."""
     fails, pends, reasons, observations = [], [], [], []
     per_class, return_to_normal = _judge_defects(plan, defects, fails, reasons, observations)
-    checks = list(checks)
+    lab_tests = list(lab_tests)
+    checks = replace_checks(list(checks), lab_tests)
+    judge_lab_tests(lab_tests, fails, pends, reasons)
     for check in checks:
-        _judge_check(check, fails, pends, observations)
-    unanswered = [c.code for c in checks if c.mandatory and c.result is None]
+        if not check.lab_test:
+            _judge_check(check, fails, pends, observations)
+    unanswered = [c.code for c in checks if c.mandatory and c.result is None and not c.lab_test]
     if unanswered:
         # One sentence, not one per item: a fresh checklist would bury everything else.
         listed = ", ".join(unanswered[:5]) + (
@@ -572,7 +581,9 @@ def judge_inspection(
     reasons = fails + pends + reasons
     mandatory = [c for c in checks if c.mandatory]
     if mandatory and all(c.result in ("pass", "na") for c in mandatory):
-        reasons.append(f"All {len(mandatory)} mandatory checks passed or do not apply.")
+        by_lab = sum(1 for c in mandatory if c.lab_test)
+        lab_note = f" ({by_lab} of them by lab test)" if by_lab else ""
+        reasons.append(f"All {len(mandatory)} mandatory checks passed or do not apply{lab_note}.")
     outcome: Outcome = "fail" if fails else "pending" if pends else "pass"
     return Result(
         outcome=outcome,
@@ -720,3 +731,78 @@ def _judge_check(check: CheckOutcome, fails, pends, observations) -> None:
         pends.append(
             f"Mandatory check {check.label} failed: the result is pending the buyer's decision."
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Accredited lab tests in place of checklist items
+
+LAB_RESULTS = ("pass", "fail", "pending")
+_LAB_CLASSES = ("major", CRITICAL)
+
+
+@dataclass(frozen=True)
+class LabOutcome:
+    """One accredited lab test of a milestone as the result sees it: what it is called in
+    sentences ("LM-79 at SGS, report SGS-1234"), the checklist items it replaces, its result
+    and the class of the finding when it fails (critical for a safety standard, major for a
+    performance one: `lab_rules.finding_class`)."""
+
+    name: str
+    replaces: tuple[str, ...]
+    result: str
+    finding_class: str
+
+    def __post_init__(self) -> None:
+        if self.result not in LAB_RESULTS:
+            raise ValueError(
+                f"lab test {self.name}: result must be pass, fail or pending; got {self.result!r}"
+            )
+        if self.finding_class not in _LAB_CLASSES:
+            raise ValueError(
+                f"lab test {self.name}: a failed lab test is a major or critical finding; "
+                f"got {self.finding_class!r}"
+            )
+
+
+def replace_checks(checks: list[CheckOutcome], lab_tests: list[LabOutcome]) -> list[CheckOutcome]:
+    """The checklist with each replaced item answered by its lab test: pass -> pass, fail ->
+    fail, pending -> not answered yet (the lab test itself holds the result at pending). An
+    item is replaced by one lab test at most, and only an item of this checklist."""
+    by_code = {check.code: check for check in checks}
+    replaced: dict[str, LabOutcome] = {}
+    for lab in lab_tests:
+        for code in lab.replaces:
+            if code not in by_code:
+                raise ValueError(f"lab test {lab.name} replaces {code}, not on this checklist")
+            if code in replaced:
+                raise ValueError(
+                    f"{code} is replaced by two lab tests ({replaced[code].name} and {lab.name})"
+                )
+            replaced[code] = lab
+    answered = {"pass": "pass", "fail": "fail", "pending": None}
+    return [
+        replace(
+            check, result=answered[replaced[check.code].result], lab_test=replaced[check.code].name
+        )
+        if check.code in replaced
+        else check
+        for check in checks
+    ]
+
+
+def judge_lab_tests(lab_tests: list[LabOutcome], fails, pends, reasons) -> None:
+    """A failed lab test fails the inspection whatever the items it replaces would do on a
+    fail (an accredited lab's fail is not the buyer's call to wave through); a pending one
+    keeps the result at pending, so a milestone is never published as a pass before its lab
+    results are in; a pass is a reason."""
+    for lab in lab_tests:
+        items = f" (in place of {', '.join(lab.replaces)})" if lab.replaces else ""
+        if lab.result == "fail":
+            fails.append(
+                f"Lab test {lab.name} failed{items}: a {lab.finding_class} finding — the "
+                "inspection fails."
+            )
+        elif lab.result == "pending":
+            pends.append(f"Pending lab result: {lab.name}{items} — the result is pending.")
+        else:
+            reasons.append(f"Lab test {lab.name} passed{items}.")

@@ -15,6 +15,7 @@ from .models import (
     Defect,
     DefectClassOverride,
     DefectCode,
+    LabTest,
     LoadedCartons,
     LoadingRecord,
     MeasurementChart,
@@ -150,3 +151,18 @@ def photo_attachments(user) -> QuerySet:
 @gate(Photo)
 def photos(user) -> QuerySet:
     return Photo.objects.filter(pk__in=for_user(PhotoAttachment, user).values("photo"))
+
+
+@gate(LabTest)
+def lab_tests(user) -> QuerySet:
+    """Lab tests are findings: the agency sees them as they are arranged and reported; the
+    buyer once the milestone is published; the supplier too, when the buyer shares its
+    reports with suppliers (the certificate is the report's evidence, like its photos)."""
+    membership = user.membership
+    visible = LabTest.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
+    if membership is not None and membership.is_agency:
+        return visible
+    published = visible.filter(milestone__status="published")
+    if membership is not None and membership.is_supplier:
+        return published.filter(milestone__po__buyer__shares_reports_with_suppliers=True)
+    return published

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import aql_views, checklist_views, inspect_views, photo_views, views
+from . import aql_views, checklist_views, inspect_views, lab_views, photo_views, views
 
 app_name = "inspections"
 urlpatterns = [
@@ -39,4 +39,8 @@ urlpatterns = [
         "milestones/<int:pk>/inspect/loading/", inspect_views.record_loading, name="record_loading"
     ),
     path("milestones/<int:pk>/inspect/submit/", inspect_views.submit, name="submit"),
+    path("milestones/<int:pk>/lab-tests/new/", lab_views.lab_test_new, name="lab_test_new"),
+    path("lab-tests/<int:pk>/", lab_views.lab_test_edit, name="lab_test_edit"),
+    path("lab-tests/<int:pk>/delete/", lab_views.lab_test_delete, name="lab_test_delete"),
+    path("lab-tests/<int:pk>/certificate/", lab_views.lab_certificate, name="lab_certificate"),
 ]

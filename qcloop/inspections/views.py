@@ -11,6 +11,7 @@ from qcloop.accounts.models import Role, User
 from qcloop.core.tenancy import for_user, get_for_user
 from qcloop.sampling import AQLS, LEVELS, SEVERITIES, plan_from_dict
 
+from .lab_views import milestone_section
 from .models import Milestone
 from .protection import protection
 from .recording import may_record
@@ -201,6 +202,7 @@ def _render(request, milestone, plan_form, status=200, sampling_form=None):
             "sampling_form": sampling_form if can_sample else None,
             "report": _report(request.user, milestone),
             **_capas(request.user, milestone),
+            **milestone_section(request.user, milestone),
         },
         status=status,
     )

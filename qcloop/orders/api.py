@@ -5,13 +5,16 @@ object is given by its id under the field's own name (`"supplier": 12`) and come
 same way, with its name beside it (`"supplier_name": "..."`), so what a GET returns can be
 sent back in a PATCH."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema, Status
+from ninja import Field, File, FilterLookup, FilterSchema, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
@@ -388,6 +391,9 @@ class POOut(Schema):
     ship_date: date
     destination_market: str
     retailer_compliance: str
+    new_material_or_tooling: bool
+    hero_sku: bool
+    complex_product: bool
     notes: str
     lines: list[LineOut]
     milestones: list[POMilestoneOut]
@@ -455,6 +461,9 @@ class POPatch(Input):
     ship_date: date = None
     destination_market: str = None
     retailer_compliance: str = None
+    new_material_or_tooling: bool = None
+    hero_sku: bool = None
+    complex_product: bool = None
     status: POStatus = None
     notes: str = None
     lines: list[LineIn] = Field(None, description="When given, replaces every line of the PO.")
@@ -476,6 +485,9 @@ class POIn(Input):
     ship_date: date
     destination_market: str
     retailer_compliance: str = ""
+    new_material_or_tooling: bool = False
+    hero_sku: bool = False
+    complex_product: bool = False
     notes: str = ""
     lines: list[LineIn]
     milestones: list[MilestoneKind] | None = Field(
@@ -583,6 +595,65 @@ def patch_purchase_order(request, po_id: int, payload: POPatch):
     services.update_purchase_order(by=user, po=po, changes=changes, lines=lines)
     # 404 rather than a crash if the change took the PO out of the caller's own scope.
     return get_object_or_404(_purchase_orders(user), pk=po.pk)
+
+
+class POImportIn(Schema):
+    buyer: int | None = Field(None, description="Needed if you enter POs for several buyers.")
+    mapping: str = Field(
+        "{}",
+        description='JSON: field -> column title ({"sku": "Article"}); the rest is guessed.',
+    )
+    day_first: bool = Field(True, description="04/03/2026 is 4 March (false: 3 April).")
+    decimal_comma: bool | None = Field(None, description="Unset: told from each value.")
+    skip_invalid: bool = Field(False, description="Import the valid POs, skip the others.")
+    dry_run: bool = Field(False, description="Check every row; create nothing.")
+
+
+class POImportIssueOut(Schema):
+    row: int
+    field: str
+    message: str
+
+
+class POImportOut(Schema):
+    pos: int
+    valid: int
+    created: list[str]
+    skipped_rows: list[int]
+    issues: list[POImportIssueOut]
+
+
+@purchase_orders.post("/import", response={200: POImportOut, **errors(401, 403, 422)})
+def import_purchase_orders(request, payload: Form[POImportIn], file: File[UploadedFile]):
+    """POs from an .xlsx or CSV `file` (one row per line; see docs/po-import.md), checked row
+    by row like the PO form; all or nothing unless `skip_invalid`. A refusal is a 422 whose
+    messages name the row and the column."""
+    from . import import_services
+    from .importing import Options
+
+    try:
+        titles = json.loads(payload.mapping or "{}")
+    except ValueError:
+        titles = None
+    if not isinstance(titles, dict):
+        raise ValidationError({"mapping": "A JSON object of field -> column title."})
+    plan, result = import_services.import_file(
+        by=request.user,
+        buyer=import_services.import_buyer(request.user, payload.buyer),
+        data=file.read(),
+        filename=file.name or "",
+        titles=titles,
+        options=Options(payload.day_first, payload.decimal_comma),
+        skip_invalid=payload.skip_invalid,
+        dry_run=payload.dry_run,
+    )
+    return {
+        "pos": len(plan.candidates),
+        "valid": len(plan.valid),
+        "created": [po.number for po in result.created] if result else [],
+        "skipped_rows": plan.rejected_rows if result else [],
+        "issues": [vars(issue) for issue in plan.issues],
+    }
 
 
 router = Router()

@@ -34,6 +34,11 @@ class POForm(forms.Form):
     ship_date = forms.DateField(widget=DATE)
     destination_market = forms.ChoiceField(choices=[])
     retailer_compliance = forms.CharField(max_length=120, required=False)
+    new_material_or_tooling = forms.BooleanField(
+        label="New material spec or new tooling", required=False
+    )
+    hero_sku = forms.BooleanField(label="Hero or launch SKU", required=False)
+    complex_product = forms.BooleanField(label="Complex product", required=False)
     status = forms.ChoiceField(choices=POStatus.choices, initial=POStatus.OPEN)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     milestones = forms.MultipleChoiceField(

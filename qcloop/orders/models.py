@@ -163,6 +163,22 @@ class PurchaseOrder(models.Model):
         blank=True,
         help_text="A retailer's compliance programme the PO must meet, e.g. Walmart, IKEA IWAY.",
     )
+    # Risk triggers only the people entering the PO know; the service recommendation
+    # (qcloop/commercial/risk.py) weighs them with what qcloop can see for itself.
+    new_material_or_tooling = models.BooleanField(
+        "new material or tooling",
+        default=False,
+        help_text="A new material spec or new tooling for this PO.",
+    )
+    hero_sku = models.BooleanField(
+        "hero or launch SKU",
+        default=False,
+        help_text="A high-visibility SKU: hero product, launch programme, PR-heavy launch.",
+    )
+    complex_product = models.BooleanField(
+        default=False,
+        help_text="Many components, tight tolerances or functions to test.",
+    )
     status = models.CharField(max_length=12, choices=POStatus.choices, default=POStatus.OPEN)
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(

@@ -181,6 +181,9 @@ class PODraft:
     ship_date: date | None = None
     destination_market: str = ""
     retailer_compliance: str = ""
+    new_material_or_tooling: bool = False
+    hero_sku: bool = False
+    complex_product: bool = False
     status: str = POStatus.OPEN
     notes: str = ""
     lines: list[LineDraft] = field(default_factory=list)

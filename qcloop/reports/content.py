@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Sum
 from django.utils import timezone
 
+from qcloop.inspections.lab_tests import lab_outcomes, lab_test_rows
 from qcloop.inspections.models import (
     MILESTONE_ORDER,
     AttachmentStatus,
@@ -22,6 +23,7 @@ from qcloop.inspections.models import (
 )
 from qcloop.inspections.protection import protection
 from qcloop.inspections.recording import check_outcomes, packing_list
+from qcloop.inspections.rules import replace_checks
 from qcloop.sampling import plan_from_dict
 
 CLASSES = [c.value for c in DefectClass]
@@ -71,6 +73,7 @@ def milestone_content(milestone: Milestone, lead_summary: str = "", trend=None) 
         "defects": _defects(milestone, photos),
         "measurements": _measurements(milestone),
         "checklist": _checklist(milestone, photos),
+        "lab_tests": lab_test_rows(milestone),
         "packaging": _packaging(milestone),
         "loading": _loading(milestone, photos),
         "sample_draw": _sample_draw(milestone),
@@ -429,13 +432,14 @@ def _chart_table(chart) -> dict:
 def _checklist(milestone: Milestone, photos: list[dict]) -> list[dict]:
     notes = {a.item_code: a.note for a in milestone.answers.all()}
     sections = {}
-    for outcome in check_outcomes(milestone):
+    for outcome in replace_checks(check_outcomes(milestone), lab_outcomes(milestone)):
         sections.setdefault(outcome.section, []).append(
             {
                 "code": outcome.code,
                 "text": outcome.text,
                 "mandatory": outcome.mandatory,
                 "result": outcome.result or "",
+                "lab_test": outcome.lab_test,
                 "note": notes.get(outcome.code, ""),
                 "photos": _photos_of(photos, item_code=outcome.code),
             }

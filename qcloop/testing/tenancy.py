@@ -140,12 +140,114 @@ def _forged_ack_link(v):
     return {"token": f"{payload}:{'A' * 43}"}
 
 
+def _victim_quote(v):
+    """A quote issued on the victim's PO by its agency (once), for the routes that name one."""
+    from qcloop.commercial.models import Quote
+    from qcloop.commercial.services import issue_quote
+
+    quote = Quote.objects.filter(po=v.po).first()
+    if quote is None:
+        quote = issue_quote(by=v.user(Role.COORDINATOR), po=v.po)
+    return {"pk": quote.pk}
+
+
+def _po_import(v):
+    """An upload of the victim's coordinator naming the victim's supplier and SKU, with its
+    rejected rows kept: only its uploader may map, preview, import it or fetch those rows."""
+    from qcloop.orders import import_services
+
+    user = v.user(Role.COORDINATOR)
+    token = import_services.store_upload(
+        user=user, data=_po_import_csv(v), filename="victim.csv", buyer=v.buyer
+    )
+    import_services.keep_rejected(user=user, token=token, data=b"rejected rows")
+    return {"token": token}
+
+
+def _po_import_csv(v) -> bytes:
+    """A one-PO spreadsheet (as CSV) naming the victim's buyer's supplier and SKU."""
+    import csv
+    import io
+
+    from qcloop.orders import importing
+
+    values = {
+        "number": "HIJACK-IMPORT-1",
+        "supplier": v.supplier.code,
+        "currency": "USD",
+        "fob_value": "100",
+        "carton_count": "1",
+        "ex_factory_date": "2030-01-10",
+        "ship_date": "2030-01-15",
+        "destination_market": "US",
+        "sku": v.product.sku,
+        "quantity": "10",
+    }
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [importing.EXPORT_HEADERS, [values.get(f.key, "") for f in importing.FIELDS]]
+    )
+    return out.getvalue().encode()
+
+
+def _po_import_upload(v) -> dict:
+    """The API import's form: the victim's buyer and a file naming its supplier and SKU."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"buyer": v.buyer.pk, "file": SimpleUploadedFile("pos.csv", _po_import_csv(v))}
+
+
+def _po_import_mapping(v) -> dict:
+    """The mapping of the export's column shape, as the preview and confirm forms post it."""
+    from qcloop.orders.importing import FIELDS
+
+    return {f"map_{f.key}": str(i) for i, f in enumerate(FIELDS)} | {"day_first": "1"}
+
+
 def _dupro_id(v):
     return {"milestone_id": v.milestones["DUPRO"].pk}
 
 
 def _milestone(v):
     return {"pk": v.milestones["DUPRO"].pk}
+
+
+def _victim_lab_test(v) -> dict:
+    """An LM-79 test on the victim's DUPRO (in progress), pending, with its certificate
+    already on file (made once); the certificate's bytes join the evidence no outsider may
+    receive."""
+    from qcloop.inspections.lab_rules import minimal_pdf
+    from qcloop.inspections.lab_tests import record_lab_test
+    from qcloop.inspections.models import LabTest
+
+    dupro = v.milestones["DUPRO"]
+    test = LabTest.objects.filter(milestone=dupro).first()
+    if test is None:
+        pdf = minimal_pdf([f"Victim LM-79 report for {v.po.number}"])
+        test = record_lab_test(
+            by=v.user(Role.COORDINATOR),
+            milestone=dupro,
+            data=_lab_fields(v),
+            certificate=("victim-lm79.pdf", pdf),
+        )
+        v.evidence["lab certificate"] = pdf
+    return {"pk": test.pk}
+
+
+def _lab_test_id(v) -> dict:
+    return {"lab_test_id": _victim_lab_test(v)["pk"]}
+
+
+def _lab_fields(v) -> dict:
+    return {
+        "lab": "sgs",
+        "standard": "LM-79",
+        "sample_units": "3",
+        "sample_drawn": "first-off units",
+        "sample_id": "HIJACK-1",
+        "sent_on": "2020-01-01",
+        "result": "pending",
+    }
 
 
 def _hijack_op() -> dict:
@@ -199,6 +301,22 @@ PAGE_ROUTES: dict[str, Probe] = {
     "orders:supplier_detail": Probe("object", kwargs=lambda v: {"pk": v.supplier.pk}),
     "orders:product_list": Probe("scoped", query=lambda v: f"?q={v.product.sku[:-1]}"),
     "orders:product_detail": Probe("object", kwargs=lambda v: {"pk": v.product.pk}),
+    "orders:po_import": Probe(
+        "scoped", methods=("GET", "POST"), body=lambda v: {"buyer": v.buyer.pk}
+    ),
+    "orders:po_import_mapping": Probe(
+        "object", methods=("GET", "POST"), kwargs=_po_import, body=_po_import_mapping
+    ),
+    "orders:po_import_preview": Probe(
+        "object", methods=("POST",), kwargs=_po_import, body=_po_import_mapping
+    ),
+    "orders:po_import_confirm": Probe(
+        "object", methods=("POST",), kwargs=_po_import, body=_po_import_mapping
+    ),
+    "orders:po_import_rejected": Probe(
+        "object", kwargs=_po_import, insider_sees=lambda v: b"rejected rows"
+    ),
+    "orders:po_export": Probe("scoped", query=lambda v: f"?q={v.po.number[:-1]}"),
     "inspections:milestone_detail": Probe("object", kwargs=_milestone),
     "inspections:milestone_plan": Probe(
         "object",
@@ -256,6 +374,19 @@ PAGE_ROUTES: dict[str, Probe] = {
     "analytics:scorecard": Probe("object", kwargs=lambda v: {"pk": v.supplier.pk}),
     "analytics:scorecard_export": Probe(
         "object", kwargs=lambda v: {"pk": v.supplier.pk, "name": "all", "fmt": "xlsx"}
+    ),
+    "commercial:po_quote": Probe(
+        "object", methods=("GET", "POST"), kwargs=_po, body=lambda v: {"milestones": ["PSI"]}
+    ),
+    "commercial:quote_accept": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_victim_quote,
+        body=lambda v: {"option": "separate"},
+        insider=Role.BUYER_MANAGER,
+    ),
+    "commercial:fee_schedules": Probe(
+        "scoped", methods=("GET", "POST"), body=lambda v: {"form": "schedule", "country": "ZZ"}
     ),
     "alerts:list": Probe("scoped"),
     "alerts:settings": Probe("scoped", insider=Role.BUYER_MANAGER),
@@ -344,9 +475,41 @@ PAGE_ROUTES: dict[str, Probe] = {
         body=lambda v: {"container_number": "CSQU3054383", "seal_number": "1"},
     ),
     "inspections:submit": Probe("object", methods=("POST",), kwargs=_milestone),
+    "inspections:lab_test_new": Probe(
+        "object", methods=("GET", "POST"), kwargs=_milestone, body=_lab_fields
+    ),
+    "inspections:lab_test_edit": Probe(
+        "object", methods=("GET", "POST"), kwargs=_victim_lab_test, body=_lab_fields
+    ),
+    "inspections:lab_test_delete": Probe("object", methods=("POST",), kwargs=_victim_lab_test),
+    "inspections:lab_certificate": Probe(
+        "object", kwargs=_victim_lab_test, insider_sees=lambda v: v.evidence["lab certificate"]
+    ),
     "inspections:milestone_transition": Probe(
         "object", methods=("POST",), kwargs=_milestone, body=lambda v: {"to": "cancelled"}
     ),
+    "scheduling:po_schedule": Probe("object", kwargs=_po),
+    "scheduling:report_progress": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_po,
+        body=lambda v: {"reported_on": "2020-01-01", "produced": "1", "packed": "0"},
+    ),
+    "scheduling:book": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=lambda v: {"pk": v.milestones["CLI"].pk},
+        body=lambda v: {"inspector": v.inspector.pk, "day": "2030-01-02"},
+    ),
+    "scheduling:calendar": Probe("scoped", query=lambda v: f"?inspector={v.inspector.pk}"),
+    "scheduling:calendar_change": Probe(
+        "scoped",
+        methods=("POST",),
+        body=lambda v: {"action": "day_off", "inspector": v.inspector.pk, "day": "2030-01-02"},
+    ),
+    "scheduling:feeds": Probe("scoped", methods=("GET", "POST"), body=lambda v: {"kind": "buyer"}),
+    # A calendar app has no session: the token is the key, and a made-up one finds nothing.
+    "scheduling:feed": Probe("public", kwargs=lambda v: {"token": "A" * 43}),
 }
 STAFF_NAMESPACES = {"admin"}
 
@@ -523,6 +686,18 @@ API_ROUTES: dict[str, Probe] = {
         insider=Role.BUYER_MANAGER,
     ),
     "GET /api/purchase-orders/{po_id}": Probe("object", kwargs=lambda v: {"po_id": v.po.pk}),
+    "POST /api/purchase-orders/import": Probe(
+        "create", body=_po_import_upload, multipart=True, insider=Role.BUYER_MANAGER
+    ),
+    "GET /api/purchase-orders/{po_id}/recommendation": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}, insider=Role.BUYER_MANAGER
+    ),
+    "GET /api/purchase-orders/{po_id}/quotes": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}, insider=Role.BUYER_VIEWER
+    ),
+    "POST /api/purchase-orders/{po_id}/quotes": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}, body=lambda v: {"milestones": ["PSI"]}
+    ),
     "GET /api/purchase-orders/{po_id}/dossier": Probe(
         "object",
         kwargs=lambda v: {"po_id": v.po.pk},
@@ -601,6 +776,19 @@ API_ROUTES: dict[str, Probe] = {
         multipart=True,
         body=lambda v: {"file": tiny_jpeg(), "caption": "hijack"},
     ),
+    "GET /api/lab-standards": Probe("scoped"),
+    "GET /api/milestones/{milestone_id}/lab-tests": Probe("object", kwargs=_dupro_id),
+    "POST /api/milestones/{milestone_id}/lab-tests": Probe(
+        "object", kwargs=_dupro_id, multipart=True, body=_lab_fields
+    ),
+    "GET /api/lab-tests/{lab_test_id}": Probe("object", kwargs=_lab_test_id),
+    "POST /api/lab-tests/{lab_test_id}": Probe(
+        "object", kwargs=_lab_test_id, multipart=True, body=lambda v: {"note": "hijack"}
+    ),
+    "DELETE /api/lab-tests/{lab_test_id}": Probe("object", kwargs=_lab_test_id),
+    "GET /api/lab-tests/{lab_test_id}/certificate": Probe(
+        "object", kwargs=_lab_test_id, insider_sees=lambda v: v.evidence["lab certificate"]
+    ),
     "GET /api/field/session": Probe("scoped"),
     "GET /api/field/milestones": Probe("scoped"),
     "GET /api/field/milestones/{milestone_id}/package": Probe(
@@ -674,6 +862,25 @@ API_ROUTES: dict[str, Probe] = {
         "object",
         kwargs=lambda v: {"milestone_id": v.milestones["DUPRO"].pk},
         body=lambda v: {"status": "cancelled"},
+    ),
+    "GET /api/purchase-orders/{po_id}/progress-reports": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}
+    ),
+    "POST /api/purchase-orders/{po_id}/progress-reports": Probe(
+        "object",
+        kwargs=lambda v: {"po_id": v.po.pk},
+        body=lambda v: {"reported_on": "2020-01-01", "produced": 1},
+    ),
+    "GET /api/purchase-orders/{po_id}/schedule": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}
+    ),
+    "GET /api/purchase-orders/{po_id}/bookings": Probe(
+        "object", kwargs=lambda v: {"po_id": v.po.pk}
+    ),
+    "POST /api/milestones/{milestone_id}/booking": Probe(
+        "object",
+        kwargs=lambda v: {"milestone_id": v.milestones["CLI"].pk},
+        body=lambda v: {"inspector": v.inspector.pk, "day": "2030-01-02"},
     ),
 }
 

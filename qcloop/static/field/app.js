@@ -291,7 +291,7 @@
   /* What must be recorded before submitting: the server's rule, computed on the phone. */
   function missingLocally(pkg, state) {
     const missing = state.checklist
-      .filter((item) => item.mandatory && !item.result)
+      .filter((item) => item.mandatory && !item.result && !item.lab_test) // a lab answers those
       .map((item) => `${item.code} ${item.text}`);
     if (COUNTS_PRODUCTION.includes(pkg.milestone.kind) && !state.production) {
       missing.push("Production status (quantities counted)");
@@ -1120,6 +1120,7 @@
         " ",
         item.text,
         item.mandatory ? null : [" ", badge("optional")],
+        item.lab_test ? [" ", badge(`by lab test: ${item.lab_test}`)] : null,
         " ",
         queuedMark(view, `answer:${item.code}`),
         item.result === "fail" && !disabled ? [" ", photoButton(`item:${item.code}`, `Photo for ${item.code}`)] : null,
