@@ -93,6 +93,11 @@ def print_table(results: dict) -> None:
         print(f"  {backend:9} {how}")
     first = results[backends[0]]["generation"]["counts"]
     print("  rows: " + ", ".join(f"{k} {v:,}" for k, v in first.items()))
+    print("  POs flagged escalating (a class / a class or a code, of the POs with a sample):")
+    for backend, result in results.items():
+        for group, (by_class, by_any, pos) in result["generation"]["flags"].items():
+            shares = f"{100 * by_class / max(pos, 1):.1f} % / {100 * by_any / max(pos, 1):.1f} %"
+            print(f"    {backend:9} {group:30} {shares:>16} of {pos:,}")
     names = [p["name"] for p in results[backends[0]]["pages"]]
     head = f"\n{'page (signed in as)':54}"
     for backend in backends:
@@ -174,6 +179,7 @@ def run_backend(backend: str, args) -> None:
             args.reuse = False
             fresh = prepare_database(backend, args)
     seconds = 0.0
+    rising_file = DATA_DIR / f"escalating-suppliers-{backend}.json"
     if fresh:
         call_command("migrate", verbosity=0)
         if backend == "sqlite":
@@ -182,13 +188,19 @@ def run_backend(backend: str, args) -> None:
         print(f"  generating {size.pos:,} POs and {size.defects:,} defects ...", flush=True)
         program = build_program(size, workers=args.workers, log=lambda s: print(s, flush=True))
         seconds = program.seconds
+        rising_file.write_text(json.dumps(program.escalating_supplier_ids))
         print(f"  generated in {seconds:.0f} s", flush=True)
         connection.close()  # the timed requests start on a connection with default pragmas
     # As served: DEBUG off, static files from the collected manifest.
     call_command("collectstatic", interactive=False, verbosity=0)
     result = {
         "backend": backend,
-        "generation": {"reused": not fresh, "seconds": seconds, "counts": row_counts()},
+        "generation": {
+            "reused": not fresh,
+            "seconds": seconds,
+            "counts": row_counts(),
+            "flags": flag_volume(json.loads(rising_file.read_text())),
+        },
         "pages": time_pages(args.requests),
     }
     Path(args.out).write_text(json.dumps(result, indent=1, default=str))
@@ -208,6 +220,37 @@ def row_counts() -> dict[str, int]:
         f.active for f in TrendFlag.objects.only("pk", "cleared_at", "escalating", "projected")
     )
     return counts
+
+
+def flag_volume(rising_suppliers: list[int]) -> dict[str, list[int]]:
+    """POs with a trend flag saying "escalating" (of a class or a code, standing or cleared
+    since), against all POs with a published sampled milestone: of the stable suppliers (every
+    such flag a false alarm) and of the suppliers whose rates rose over the last months, their
+    POs inspected in that time (where a flag is a detection). [flagged by class, by class or
+    code, POs]."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from scale_program import ESCALATING_MONTHS
+
+    from qcloop.analytics.models import MilestoneTally, TrendFlag
+
+    since = timezone.localdate() - timedelta(days=30 * ESCALATING_MONTHS)
+    sampled = MilestoneTally.objects.filter(sampled_units__gt=0, kind__in=["DUPRO", "PSI"])
+    groups = {
+        "stable suppliers": sampled.exclude(supplier__in=rising_suppliers),
+        "rising suppliers, last months": sampled.filter(
+            supplier__in=rising_suppliers, inspected_on__gte=since
+        ),
+    }
+    escalating = TrendFlag.objects.filter(escalating=True)
+    volume = {}
+    for name, tallies in groups.items():
+        pos = set(tallies.values_list("po", flat=True))
+        by_class = set(escalating.filter(defect_code="").values_list("po", flat=True))
+        by_any = set(escalating.values_list("po", flat=True))
+        volume[name] = [len(pos & by_class), len(pos & by_any), len(pos)]
+    return volume
 
 
 def pages_to_time() -> list[tuple[str, str, str]]:

@@ -166,6 +166,7 @@ class Program:
     manager_email: str
     coordinator_email: str
     supplier_ids: list[int]
+    escalating_supplier_ids: list[int] = field(default_factory=list)  # rising of late
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -798,6 +799,7 @@ def build_program(size: ProgramSize, *, seed: int = 2859, workers: int = 1, log=
         manager_email=manager.email,
         coordinator_email=coordinator.email,
         supplier_ids=[s[0].pk for s in main.suppliers],
+        escalating_supplier_ids=[s[0].pk for s in main.suppliers if s[3]["escalating"]],
         counts=dict(writer.counts),
         seconds=time.monotonic() - began,
     )
@@ -1308,7 +1310,7 @@ def _rank(m: MilestoneRow) -> tuple[int, int]:
 def _tally_lot(m: MilestoneRow, *, history: bool) -> "flags.Lot":
     label = f"PO {m.po.number} {m.label}" if history else m.label
     found = {name: m.found[name] for name in flags.ASSESSED_CLASSES}
-    return flags.Lot(label, m.n, found, m.codes, history, m.day)
+    return flags.Lot(label, m.n, found, m.codes, history, m.day, m.kind)
 
 
 def _history(po: PORow, as_of: MilestoneRow) -> list[MilestoneRow]:

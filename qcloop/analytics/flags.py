@@ -39,12 +39,24 @@ category's never enter the baseline.
 
 The decision
 ------------
-Each class is tested at ALPHA (0.05, one-sided), like an AQL judgement of its own. The
-codes of a class are a family: testing a dozen codes at 0.05 each would raise a false alarm
-on about every second PO, so they are decided by Holm's step-down procedure at family-wise
-ALPHA per class (the smallest p against ALPHA / m, the next against ALPHA / (m - 1), ...,
-stopping at the first that fails; m the codes of the class that could be tested). Each
-code's assessment is then made at its own Holm threshold, which its explanation names.
+A defect class is assessed again at every sampled milestone of the PO (a "look"), and each
+look with its codes is a chance of a false alarm. Tested at 0.05 each, a stable supplier's
+PO drew a flag in about one case of five (3,843 of 20,200 generated POs, nearly all on
+stable suppliers, in bench/dashboard_scale.py): enough for a QC lead to stop reading flags.
+So each defect class has a false-alarm budget of PO_ALPHA (0.05) over the whole PO, spent
+across the looks (`trends.look_alpha`): the PSI, where the shipment decision is made, gets AT_PSI
+(0.03); the looks before it share BEFORE_PSI (0.01: the first 0.005, each further one half
+the one before) and those after it (PSI #2, a sampled CLI) share AFTER_PSI (0.01) the same
+way. The sum stays within 0.05 however many looks there are, so (by the union bound) a
+stable PO's class is flagged escalating at some look with probability at most 0.05, as one
+AQL judgement of its own would be.
+
+At one look, CLASS_SHARE (two thirds) of the look's threshold goes to the class's own test
+and the rest to its codes. The codes of a class are a family: testing a dozen codes each at
+the full threshold would flag about every second PO, so they are decided by Holm's
+step-down procedure at the codes' share (the smallest p against share / m, the next against
+share / (m - 1), ..., stopping at the first that fails; m the codes of the class that could
+be tested). Each assessment is made at its own threshold, which its explanation names.
 
 Projection: against the plan of the next sampled milestone of the PO when it is planned;
 otherwise the plan of the milestone assessed (or the last sampled one) as the best guess for
@@ -66,12 +78,19 @@ from qcloop.core.reference import ProductCategory
 from qcloop.inspections.models import MILESTONE_ORDER, Milestone, MilestoneKind, MilestoneStatus
 
 from .models import MilestoneTally, TrendFlag
-from .trends import DEFAULT_ALPHA, METHOD_NONE, Assessment, assess, fail_probability
+from .trends import (
+    CLASS_SHARE,
+    METHOD_NONE,
+    PO_ALPHA,
+    Assessment,
+    assess,
+    fail_probability,
+    look_alpha,
+)
 
 HISTORY_LOTS = 10
 RECURRING = 2  # a code is assessed once found in this many lots of its series
 ASSESSED_CLASSES = ("major", "minor")
-ALPHA = DEFAULT_ALPHA
 SAMPLED_KINDS = (MilestoneKind.DUPRO, MilestoneKind.PSI)
 
 _RANK = {kind: i for i, kind in enumerate(MILESTONE_ORDER)}
@@ -123,6 +142,7 @@ class Lot:
     codes: dict[str, dict]  # the tally's {code: {"class", "found", "name"}}
     history: bool
     inspected_on: date | None = None
+    kind: str = ""  # the milestone's (IPC, DUPRO, PSI, CLI); "" for an earlier lot
 
     def defects(self, defect_class: str, code: str = "") -> int:
         if code:
@@ -141,6 +161,7 @@ class Series:
     history: int  # leading points that are earlier lots
     alpha: float  # the threshold the flag was decided at (Holm's for a code)
     family: int  # codes of the class tested together (0 for a class)
+    look: str  # the milestone assessed, as the threshold's explanation names it
     plan: dict | None  # {"aql", "n", "ac", "of", "planned", "source"}: projected against
     assessment: Assessment
 
@@ -189,8 +210,11 @@ class Series:
         evidence += "" if a.strength == "no evidence" else " evidence"
         if self.family > 1:
             evidence += (
-                f" (Holm threshold {self.alpha:.4f} over {self.family} {self.defect_class} codes)"
+                f" (Holm threshold {self.alpha:.4f} over {self.family} {self.defect_class} codes"
+                f" at the {self.look})"
             )
+        elif self.look:
+            evidence += f" (threshold {self.alpha:.4f} at the {self.look})"
         text = f"{self.subject} {verb}: {trail}, {self.baseline()}; {evidence}."
         if a.projected:
             text += " " + self.projection()
@@ -340,8 +364,14 @@ class TrendReport:
             "flags": [s.to_dict() for s in self.flags],
             "statement": "" if self.flags else self.statement(),
             "method": self.method,
-            "alpha": ALPHA,
+            "alpha": self.class_alpha,
+            "po_alpha": PO_ALPHA,
         }
+
+    @property
+    def class_alpha(self) -> float:
+        """The threshold each class was tested at, as of this report's milestone."""
+        return round(CLASS_SHARE * look_alpha([lot.kind for lot in self.lots[self.history :]]), 6)
 
 
 # --- reading the tallies -------------------------------------------------------------------
@@ -355,6 +385,7 @@ def _lot(row: dict, *, history: bool, label: str) -> Lot:
         codes=row["codes"] or {},
         history=history,
         inspected_on=row["inspected_on"],
+        kind=row["kind"],
     )
 
 
@@ -474,7 +505,7 @@ def _assess(lots, history, defect_class, code, plan, alpha) -> Assessment:
     )
 
 
-def holm_thresholds(p_values: list[float], alpha: float = ALPHA) -> list[float]:
+def holm_thresholds(p_values: list[float], alpha: float) -> list[float]:
     """Each hypothesis's threshold under Holm's step-down procedure: the k-th smallest p is
     judged against alpha / (m - k) while every smaller one was rejected; from the first that
     is not, every remaining one is judged against that step's threshold (and so not
@@ -519,6 +550,7 @@ def _series(lots, history, defect_class, code, name, plan, alpha, family, assess
         history=history,
         alpha=alpha,
         family=family,
+        look=lots[-1].label if len(lots) > history else "",
         plan=plan,
         assessment=assessment or _assess(lots, history, defect_class, code, plan, alpha),
     )
@@ -527,21 +559,26 @@ def _series(lots, history, defect_class, code, name, plan, alpha, family, assess
 def assess_lots(
     lots: list[Lot], history: int, plans: dict[str, dict], source: dict
 ) -> list[Series]:
-    """Every class and, Holm-corrected per class, every code of the PO's lots."""
+    """Every class and, Holm-corrected per class, every code of the PO's lots, each at its
+    part of the look's threshold."""
     series = []
     codes = _codes_of(lots, history)
+    at_look = look_alpha([lot.kind for lot in lots[history:]])
+    class_alpha, codes_alpha = CLASS_SHARE * at_look, (1 - CLASS_SHARE) * at_look
     for defect_class in ASSESSED_CLASSES:
         plan = _projection_plan(plans, defect_class, source)
-        series.append(_series(lots, history, defect_class, "", "", plan, ALPHA, 0))
+        series.append(_series(lots, history, defect_class, "", "", plan, class_alpha, 0))
         mine = sorted(code for code, (cls, _) in codes.items() if cls == defect_class)
-        first = {code: _assess(lots, history, defect_class, code, plan, ALPHA) for code in mine}
+        first = {
+            code: _assess(lots, history, defect_class, code, plan, codes_alpha) for code in mine
+        }
         tested = [code for code in mine if first[code].method != METHOD_NONE]
-        thresholds = holm_thresholds([first[code].p_value for code in tested])
+        thresholds = holm_thresholds([first[code].p_value for code in tested], codes_alpha)
         alphas = dict(zip(tested, thresholds, strict=True))
         for code in mine:
-            alpha = alphas.get(code, ALPHA)
-            # The first assessment stands where Holm's threshold is the plain one.
-            reused = first[code] if alpha == ALPHA else None
+            alpha = alphas.get(code, codes_alpha)
+            # The first assessment stands where Holm's threshold is the family's own.
+            reused = first[code] if alpha == codes_alpha else None
             name = codes[code][1]
             series.append(
                 _series(lots, history, defect_class, code, name, plan, alpha, len(tested), reused)

@@ -42,7 +42,15 @@ class MilestoneTally(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["buyer", "inspected_on"]),
+            # Covers the dashboard's sums: a buyer's tallies of a period are read from the
+            # index alone, never from the rows (which carry the per-code JSON).
+            models.Index(
+                fields=[
+                    *["buyer", "inspected_on", "supplier", "po", "category", "market", "kind"],
+                    *["sequence", "result", "sampled_units", "critical", "major", "minor"],
+                ],
+                name="tally_of_buyer_covering",
+            ),
             models.Index(fields=["supplier", "category", "inspected_on"]),
         ]
 
@@ -84,7 +92,16 @@ class TrendFlag(models.Model):
                 fields=["po", "defect_class", "defect_code"], name="one_trend_flag_per_series"
             )
         ]
-        indexes = [models.Index(fields=["buyer", "raised_at"])]
+        indexes = [
+            models.Index(fields=["buyer", "raised_at"]),
+            # The standing flags, strongest first (the dashboard's list).
+            models.Index(
+                fields=["p_value", "raised_at", "id", "buyer", "po"],
+                condition=models.Q(cleared_at__isnull=True)
+                & (models.Q(escalating=True) | models.Q(projected=True)),
+                name="trend_flags_standing",
+            ),
+        ]
 
     def __str__(self):
         what = self.code_name or self.defect_code or self.defect_class

@@ -116,6 +116,31 @@ METHOD_NONE = "no test"
 # keeps every stable scenario of the bench at or below 5 % and costs half a point of power.
 MID_P_WEIGHT = 0.6
 
+# A defect class's false-alarm budget over one PO's looks, as qcloop.analytics.flags spends
+# it: the first PSI AT_PSI, the k-th sampled look before it BEFORE_PSI / 2**k, the k-th after
+# it AFTER_PSI / 2**k; at each look CLASS_SHARE of it for the class's own test, the rest for
+# its defect codes (Holm).
+PO_ALPHA = 0.05
+BEFORE_PSI, AT_PSI, AFTER_PSI = 0.01, 0.03, 0.01
+CLASS_SHARE = 2 / 3
+
+
+def look_alpha(kinds: list[str]) -> float:
+    """A class's threshold at the look of the last of a PO's sampled milestones, given their
+    kinds in the order of production ("IPC", "DUPRO", "PSI", "PSI", "CLI"): its part of
+    PO_ALPHA, so that the looks of any PO sum to at most PO_ALPHA (by the union bound a
+    stable PO's class is flagged at some look with probability at most PO_ALPHA)."""
+    if not kinds:
+        return AT_PSI
+    first_psi = kinds.index("PSI") if "PSI" in kinds else len(kinds)
+    last = len(kinds) - 1
+    if last == first_psi:
+        return AT_PSI
+    if last < first_psi:
+        return BEFORE_PSI / 2 ** (last + 1)
+    return AFTER_PSI / 2 ** (last - first_psi)
+
+
 # A projected lot "fails" when it is more likely than not to find more than Ac defects.
 FAIL_PROBABILITY = 0.5
 

@@ -87,7 +87,30 @@ class CorrectiveAction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["po", "number"], name="unique_capa_number_per_po")
         ]
-        indexes = [models.Index(fields=["status", "due_on"])]
+        indexes = [
+            models.Index(fields=["status", "due_on"]),
+            # The dashboard's open CAPAs (counted, and listed by due date) and the scorecards'
+            # CAPAs of a period are read from these alone: the rows themselves carry the
+            # finding's JSON and are several times larger than what these queries need.
+            models.Index(
+                fields=["due_on", "id", "po", "milestone"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="capa_open_by_due",
+            ),
+            models.Index(fields=["closed_at", "opened_at", "po", "milestone"], name="capa_closing"),
+            models.Index(
+                fields=[
+                    "opened_at",
+                    "supplier",
+                    "status",
+                    "closed_at",
+                    "due_on",
+                    "recurrence_of",
+                    "po",
+                ],
+                name="capa_opened_in_period",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.reference}: {self.title}"

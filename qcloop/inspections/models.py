@@ -105,7 +105,13 @@ class Milestone(models.Model):
                 condition=Q(window_end__gte=F("window_start")), name="milestone_window_ordered"
             ),
         ]
-        indexes = [models.Index(fields=["inspector", "status"])]
+        indexes = [
+            models.Index(fields=["inspector", "status"]),
+            # A CAPA's origin (an IPC or a DUPRO?) and whether a PO's PSI is done, answered
+            # from indexes alone: the rows carry the plan's and the result's JSON.
+            models.Index(fields=["kind", "id"], name="milestone_kind"),
+            models.Index(fields=["po", "kind", "submitted_at"], name="milestone_done"),
+        ]
 
     def __str__(self):
         suffix = f" #{self.sequence}" if self.sequence > 1 else ""

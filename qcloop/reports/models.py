@@ -57,7 +57,15 @@ class Report(models.Model):
                 name="report_kind_matches_milestone",
             ),
         ]
-        indexes = [models.Index(fields=["published_at", "due_at"])]
+        indexes = [
+            models.Index(fields=["published_at", "due_at"]),
+            # Reports still to publish, by deadline (the dashboard's overdue list).
+            models.Index(
+                fields=["due_at", "id", "po"],
+                condition=Q(published_at__isnull=True),
+                name="reports_unpublished_by_due",
+            ),
+        ]
 
     def __str__(self):
         if self.kind == ReportKind.PO_SUMMARY:

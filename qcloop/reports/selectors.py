@@ -6,9 +6,8 @@ when the buyer shares its reports with suppliers. Recipients are the buyer's own
 
 from django.db.models import Q, QuerySet
 
-from qcloop.accounts.models import Organisation
+from qcloop.accounts.models import Organisation, Role
 from qcloop.core.tenancy import for_user, gate
-from qcloop.inspections.models import Milestone
 from qcloop.orders.models import PurchaseOrder
 
 from .models import Delivery, Report, ReportRecipient, ReportVersion, ReviewNote
@@ -22,8 +21,11 @@ def reports(user) -> QuerySet:
     visible_orders = for_user(PurchaseOrder, user).values("pk")
     scoped = Report.objects.filter(po__in=visible_orders)
     if membership.is_agency:
-        mine = Q(kind="po_summary") | Q(milestone__in=for_user(Milestone, user).values("pk"))
-        return scoped.filter(mine)
+        # The agency's staff see every milestone of its POs; an inspector only those they
+        # are assigned (as the milestone gate has it), and the PO summaries.
+        if membership.role != Role.INSPECTOR:
+            return scoped
+        return scoped.filter(Q(kind="po_summary") | Q(milestone__inspector=user))
     published = scoped.filter(published_at__isnull=False)
     if membership.is_buyer:
         return published

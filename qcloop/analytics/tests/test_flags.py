@@ -120,17 +120,19 @@ def test_a_stable_stream_raises_no_flag_and_the_report_says_so(world):
 
 def test_a_flag_clears_when_a_later_milestone_drops_and_comes_back_raised_again(world):
     earlier_lots(world)
-    dupro = publish(world, "DUPRO", majors=7)  # 5.6 per 100 against 1.92
+    # 7.2 per 100 against 1.92: p = 0.0025, within the DUPRO's 0.0033 (two thirds of 0.005).
+    dupro = publish(world, "DUPRO", majors=9)
     raised = flag(world)
     assert raised.active and raised.raised_at == dupro.published_at
-    psi = publish(world, "PSI", majors=0)  # 5.6 then 0: no rising trend
+    psi = publish(world, "PSI", majors=0)  # 7.2 then 0: no rising trend
     cleared = flag(world)
     assert not cleared.active and cleared.cleared_at == psi.published_at
     assert not cleared.escalating and cleared.milestone == psi
     assert cleared.raised_at == dupro.published_at
-    assert cleared.explanation.startswith("Major defects are not flagged as escalating: 5.6 → 0.0")
+    assert cleared.explanation.startswith("Major defects are not flagged as escalating: 7.2 → 0.0")
     re_inspection(world)
-    publish(world, "PSI", majors=10)  # 5.6, 0, 8.0 per 100: up again, strongly
+    # 7.2, 0, 9.6 per 100: up again, p = 0.0011 within the PSI #2's 0.0033 (0.005 after the PSI).
+    publish(world, "PSI", majors=12)
     again = flag(world)
     assert again.active and again.cleared_at is None
     assert again.raised_at == dupro.published_at  # kept from the first raise
@@ -146,8 +148,9 @@ def test_one_defect_code_rising_is_flagged_though_its_class_is_not(world):
     loose = flag(world, code="loose base")
     assert loose.escalating and loose.code_name == "Loose base" and loose.milestone == psi
     assert [p["found"] for p in loose.series] == [0, 0, 0, 0, 0, 1, 4]
-    # Two major codes on the PO, judged together (Holm): the stronger against 0.025.
-    assert "Holm threshold 0.0250 over 2 major codes" in loose.explanation
+    # Two major codes on the PO, judged together (Holm) at the codes' third of the PSI's 0.03:
+    # the stronger (p = 0.0002) against 0.01 / 2 = 0.005.
+    assert "Holm threshold 0.0050 over 2 major codes at the PSI" in loose.explanation
     assert loose.explanation.startswith("Loose base (major) is escalating: 0.8 → 3.2 per 100")
     # The class: 4 then 5 in 125 against 1.92 per 100: not enough to flag.
     assert not TrendFlag.objects.filter(po=world.po, defect_class="major", defect_code="")
@@ -157,9 +160,9 @@ def test_one_defect_code_rising_is_flagged_though_its_class_is_not(world):
 def test_holm_judges_the_smallest_p_first_and_stops_at_the_first_that_fails():
     # Three codes: 0.01 <= 0.05 / 3 is rejected; 0.03 > 0.05 / 2 stops the procedure, and
     # 0.04 is judged against the same 0.025 (not its own 0.05).
-    assert holm_thresholds([0.04, 0.01, 0.03]) == pytest.approx([0.025, 0.05 / 3, 0.025])
-    assert holm_thresholds([0.001, 0.02]) == pytest.approx([0.025, 0.05])
-    assert holm_thresholds([]) == []
+    assert holm_thresholds([0.04, 0.01, 0.03], 0.05) == pytest.approx([0.025, 0.05 / 3, 0.025])
+    assert holm_thresholds([0.001, 0.02], 0.05) == pytest.approx([0.025, 0.05])
+    assert holm_thresholds([], 0.05) == []
 
 
 def _other_supplier(world, category="lighting"):
@@ -257,10 +260,9 @@ def test_the_milestone_report_states_the_flag_as_of_its_milestone(world, client)
     version = Report.objects.get(milestone=psi).current
     trends = version.content["trends"]
     assert trends["as_of"] == "PSI" and trends["statement"] == ""
-    assert [(f["defect_class"], f["code"]) for f in trends["flags"]] == [
-        ("major", ""),
-        ("major", "open seam"),
-    ]
+    # Every major is an open seam, so the code's series is the class's (p = 0.0196): within
+    # the class's 0.02 at the PSI, not within its codes' 0.01. The class's flag says it once.
+    assert [(f["defect_class"], f["code"]) for f in trends["flags"]] == [("major", "")]
     assert trends["flags"][0]["sentence"].startswith(SENTENCE)
     assert trends["flags"][0]["sentence"] in flag(world).explanation
     html = document_html(version.content, stamp_for(version), pdf=True)

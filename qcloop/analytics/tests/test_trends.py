@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qcloop.analytics import trends
-from qcloop.analytics.trends import Assessment, assess, strength_words
+from qcloop.analytics.trends import Assessment, assess, look_alpha, strength_words
 
 SEED = [(200, 4), (200, 8), (200, 12)]  # 2 % -> 4 % -> 6 %, every one within Ac 10
 
@@ -352,3 +352,17 @@ def test_seed_with_five_earlier_lots_is_detected():
         for row in draws
     )
     assert flagged / 1000 > 0.85
+
+
+def test_each_look_spends_its_part_of_the_pos_five_percent():
+    # Before the PSI 0.01 in all: 0.005, then 0.0025; the PSI 0.03; after it 0.01 in all.
+    assert look_alpha(["DUPRO"]) == pytest.approx(0.005)
+    assert look_alpha(["IPC", "DUPRO"]) == pytest.approx(0.0025)
+    assert look_alpha(["DUPRO", "PSI"]) == pytest.approx(0.03)
+    assert look_alpha(["PSI"]) == pytest.approx(0.03)
+    assert look_alpha(["DUPRO", "PSI", "PSI"]) == pytest.approx(0.005)
+    assert look_alpha(["DUPRO", "PSI", "PSI", "CLI"]) == pytest.approx(0.0025)
+    # The longest PO spends at most 0.05: 0.005 + 0.0025 + 0.03 + 0.005 + 0.0025 + 0.00125.
+    kinds = ["IPC", "DUPRO", "PSI", "PSI", "PSI", "CLI"]
+    spent = sum(look_alpha(kinds[: k + 1]) for k in range(len(kinds)))
+    assert spent == pytest.approx(0.04625) and spent <= 0.05
