@@ -850,8 +850,9 @@ def _write_orders(writer: Writer, pos: list[PORow], manager) -> None:
     po_fields = [
         "id", "number", "buyer", "agency", "supplier", "factory", "qc_lead", "currency",
         "fob_value", "quantity", "unit", "carton_count", "production_start", "ex_factory_date",
-        "ship_date", "destination_market", "retailer_compliance", "status", "notes",
-        "created_by", "created_at", "updated_at",
+        "ship_date", "destination_market", "retailer_compliance", "new_material_or_tooling",
+        "hero_sku", "complex_product", "status", "notes", "created_by", "created_at",
+        "updated_at",
     ]  # fmt: skip
     rows, lines = [], []
     for po in pos:
@@ -859,8 +860,8 @@ def _write_orders(writer: Writer, pos: list[PORow], manager) -> None:
         rows.append((
             po.id, po.number, po.buyer_id, po.agency_id, po.supplier.pk, po.factory.pk,
             po.qc_lead.pk, "USD", po.fob, po.quantity, unit, po.cartons, po.start,
-            po.ex_factory, po.ship, po.market, "", po.status, "", manager.pk, po.created_at,
-            po.created_at,
+            po.ex_factory, po.ship, po.market, "", False, False, False, po.status, "",
+            manager.pk, po.created_at, po.created_at,
         ))  # fmt: skip
         for line_id, product, quantity in po.lines:
             lines.append((line_id, po.id, product.pk, "", quantity))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inspections', '0008_dashboard_indexes'),
+        ('inspections', '0009_dashboard_indexes'),
         ('orders', '0002_product_packaging_spec'),
         ('reports', '0002_delivery_claims_and_retries'),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inspections', '0007_revisions_and_phone_renditions'),
+        ('inspections', '0008_lab_tests'),
         ('orders', '0002_product_packaging_spec'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
