@@ -45,7 +45,7 @@ from qcloop.reports.models import Report
 
 from .exports import Table
 from .models import MilestoneTally, TrendFlag
-from .stats import RateEstimate, estimate
+from .stats import RateEstimate, estimate, p_chart
 
 # The lists on the page: the most relevant rows; the exports hold them all.
 LIST_LIMIT = 20
@@ -56,6 +56,14 @@ TREND_MONTHS = 12
 # A custom range longer than this is refused (a chart of 60 monthly points is the most that
 # still reads).
 MAX_RANGE_MONTHS = 60
+# A supplier drifts when a defect class of one of its latest DRIFT_MONTHS months is above the
+# upper limit of its own p-chart over the trend's months (at least MIN_CHART_MONTHS of them
+# inspected): the rise across consecutive lots that no single PO's trend test sees, since each
+# PO is judged against the supplier's recent lots, which drift with it. Critical defects are
+# escalated one by one instead.
+DRIFT_MONTHS = 2
+MIN_CHART_MONTHS = 6
+DRIFT_CLASSES = ("major", "minor")
 ALL_SUPPLIERS = "All suppliers"
 OTHER_SUPPLIERS = "Other suppliers"
 
@@ -372,6 +380,21 @@ class TrendRow:
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class DriftRow:
+    """A supplier's month above its own p-chart's upper (3-sigma) limit."""
+
+    supplier_id: int
+    supplier: str
+    defect_class: str
+    month: date
+    units: int
+    found: int
+    rate: float  # per 100 units
+    upper_limit: float
+    centre: float
+
+
 def _hours(delta: timedelta | None) -> float | None:
     return None if delta is None else round(delta.total_seconds() / 3600, 1)
 
@@ -659,6 +682,48 @@ class Dashboard:
         return rows
 
     @cached_property
+    def drifting(self) -> list[DriftRow]:
+        """Suppliers drifting up, the month furthest above its limit first (from the monthly
+        sums the trend chart reads: no query of its own)."""
+        latest = {f"{month:%Y-%m}" for month in self.period.months[-DRIFT_MONTHS:]}
+        by_supplier: dict[int, list[dict]] = {}
+        for row in self._supplier_months:
+            by_supplier.setdefault(row["supplier"], []).append(row)
+        drifts = []
+        for supplier, rows in by_supplier.items():
+            months = [(f"{m:%Y-%m}", rs) for m, rs in _by_month(rows, self.period.months).items()]
+            if sum(1 for _, rs in months if any(r["units"] for r in rs)) < MIN_CHART_MONTHS:
+                continue
+            name = self.supplier_names.get(supplier, f"#{supplier}")
+            for defect_class in DRIFT_CLASSES:
+                chart = p_chart(
+                    [
+                        (
+                            label,
+                            sum(r["units"] or 0 for r in rs),
+                            sum(r[defect_class] or 0 for r in rs),
+                        )
+                        for label, rs in months
+                    ]
+                )
+                drifts += [
+                    DriftRow(
+                        supplier_id=supplier,
+                        supplier=name,
+                        defect_class=defect_class,
+                        month=date.fromisoformat(f"{point.label}-01"),
+                        units=point.units,
+                        found=point.found,
+                        rate=point.rate,
+                        upper_limit=point.upper_limit,
+                        centre=chart.centre,
+                    )
+                    for point in chart.signals
+                    if point.label in latest and point.rate > chart.centre
+                ]
+        return sorted(drifts, key=lambda d: (d.upper_limit - d.rate, d.supplier, d.defect_class))
+
+    @cached_property
     def chart_series(self) -> list[tuple[str, list[TrendRow]]]:
         """The chart's lines: the top suppliers, the others summed, and the whole program."""
         months = self.period.months
@@ -754,6 +819,7 @@ class Dashboard:
         "escalations-by-month",
         "escalations",
         "trend-flags",
+        "drifting-suppliers",
         "flag-history",
     )
 
@@ -892,6 +958,24 @@ class Dashboard:
         columns = ["PO", "Supplier", "Class", "Defect", "Escalating", "Projected"]
         columns += ["Strength", "p-value", "Probability rising", "Explanation", "Raised (UTC)"]
         return Table("trend-flags", "Trend flags", [*columns, "Cleared (UTC)"], rows)
+
+    def _table_drifting_suppliers(self) -> Table:
+        rows = [
+            [
+                d.supplier,
+                d.defect_class,
+                f"{d.month:%Y-%m}",
+                d.units,
+                d.found,
+                round(d.rate, 2),
+                round(d.upper_limit, 2),
+                round(d.centre, 2),
+            ]
+            for d in self.drifting
+        ]
+        columns = ["Supplier", "Class", "Month", "Units inspected", "Defects", "Per 100 units"]
+        columns += ["Upper limit (3 sigma)", "Supplier's centre line"]
+        return Table("drifting-suppliers", "Suppliers drifting (p-chart)", columns, rows)
 
     def _table_flag_history(self) -> Table:
         rows = [

@@ -17,6 +17,7 @@ from qcloop.orders.models import PurchaseOrder, Supplier
 
 from . import snapshot
 from .dashboard import (
+    DRIFT_MONTHS,
     Dashboard,
     Scope,
     add_months,
@@ -63,6 +64,7 @@ def dashboard(request):
     if not filters.errors:
         board = Dashboard(scope, filters)
         context |= {"board": board, "charts": board.charts(), "tables": _tables_by_name(board)}
+        context["drift_months"] = DRIFT_MONTHS
     status = 400 if filters.errors else 200
     return render(request, "analytics/dashboard.html", context, status=status)
 

@@ -494,3 +494,35 @@ def test_the_live_period_is_the_last_twelve_months(world):
         date(2025, 3, 1),
     )
     assert month.previous.start == date(2026, 1, 1) and month.previous.end == date(2026, 1, 31)
+
+
+def test_a_supplier_above_its_own_control_limit_is_listed_as_drifting(program):
+    """Supplier A: seven months of 200 units with 2 majors each, then last month 14 in 200.
+    Pooled with the fixture's M1/M2 tallies (125 units 3 majors, 80 units 2 majors):
+    centre = (7 x 2 + 14 + 3 + 2) / (7 x 200 + 200 + 125 + 80) = 33 / 1805 = 1.83 %. Last
+    month holds 200 + 80 = 280 units and 16 majors: 5.71 %, against the upper limit
+    1.83 + 3 sqrt(0.0183 x 0.9817 / 280) = 1.83 + 2.40 = 4.22 % for 280 units: drifting.
+    The Second supplier has two months only (fewer than six): no chart is judged."""
+    world = program["world"]
+    for months_back in range(3, 10):
+        po = next_po_of(world)
+        tally(po.milestones["PSI"], add_months(TODAY, -months_back).replace(day=12), 200, major=2)
+    po = next_po_of(world)
+    tally(po.milestones["PSI"], LAST_MONTH.replace(day=15), 200, major=14)
+    board = board_of(world.user(Role.BUYER_VIEWER))
+    [drift] = board.drifting
+    assert (drift.supplier, drift.defect_class, drift.month) == (
+        "Supplier A Co",
+        "major",
+        LAST_MONTH,
+    )
+    assert (drift.units, drift.found) == (280, 16)
+    centre = 33 / 1805
+    assert drift.centre == pytest.approx(100 * centre)
+    assert drift.rate == pytest.approx(100 * 16 / 280)
+    upper = centre + 3 * (centre * (1 - centre) / 280) ** 0.5
+    assert drift.upper_limit == pytest.approx(100 * upper)
+    [row] = rows_of(board.table("drifting-suppliers"))
+    assert row["Supplier"] == "Supplier A Co" and row["Month"] == f"{LAST_MONTH:%Y-%m}"
+    # The month of the fixture's own rates (M1: 3 in 125, 2.4 %) is within its limit.
+    assert all(d.month == LAST_MONTH for d in board.drifting)

@@ -53,7 +53,9 @@ def fingerprint(victim) -> str:
 
 
 def counts() -> tuple[int, ...]:
+    from qcloop.commercial import models as commercial
     from qcloop.inspections import models as inspections
+    from qcloop.scheduling import models as scheduling
 
     kinds = (
         PurchaseOrder,
@@ -69,6 +71,16 @@ def counts() -> tuple[int, ...]:
         inspections.ProductionStatus,
         inspections.CartonCheck,
         inspections.LoadingRecord,
+        inspections.LabTest,
+        commercial.FeeSchedule,
+        commercial.Retainer,
+        commercial.Quote,
+        scheduling.ProgressReport,
+        scheduling.Booking,
+        scheduling.ScheduleChange,
+        scheduling.DayOff,
+        # Not CalendarFeed: a feed is its user's own, and an outsider's POST to the feeds
+        # page makes the outsider's feed, which touches nothing of the victim's.
     )
     return tuple(m.objects.count() for m in kinds)
 
