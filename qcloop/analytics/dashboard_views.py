@@ -69,8 +69,17 @@ def dashboard(request):
     return render(request, "analytics/dashboard.html", context, status=status)
 
 
+# Every supplier month by month (hundreds of rows at scale) is offered as a file only: the
+# page draws it as the trend chart and sums it per supplier.
+EXPORT_ONLY = {"defect-trends"}
+
+
 def _tables_by_name(board: Dashboard) -> dict:
-    return {name.replace("-", "_"): _shown(board.table(name)) for name in Dashboard.TABLE_NAMES}
+    return {
+        name.replace("-", "_"): _shown(board.table(name))
+        for name in Dashboard.TABLE_NAMES
+        if name not in EXPORT_ONLY
+    }
 
 
 @dataclass(frozen=True)
