@@ -98,6 +98,12 @@ def print_table(results: dict) -> None:
         for group, (by_class, by_any, pos) in result["generation"]["flags"].items():
             shares = f"{100 * by_class / max(pos, 1):.1f} % / {100 * by_any / max(pos, 1):.1f} %"
             print(f"    {backend:9} {group:30} {shares:>16} of {pos:,}")
+        drift = result["generation"]["drifting"]
+        print(
+            f"    {backend:9} suppliers drifting on the live dashboard: rising "
+            f"{drift['rising'][0]} of {drift['rising'][1]}, stable {drift['stable'][0]} of "
+            f"{drift['stable'][1]}"
+        )
     names = [p["name"] for p in results[backends[0]]["pages"]]
     head = f"\n{'page (signed in as)':54}"
     for backend in backends:
@@ -200,6 +206,7 @@ def run_backend(backend: str, args) -> None:
             "seconds": seconds,
             "counts": row_counts(),
             "flags": flag_volume(json.loads(rising_file.read_text())),
+            "drifting": drifting_suppliers(json.loads(rising_file.read_text())),
         },
         "pages": time_pages(args.requests),
     }
@@ -251,6 +258,26 @@ def flag_volume(rising_suppliers: list[int]) -> dict[str, list[int]]:
         by_any = set(escalating.values_list("po", flat=True))
         volume[name] = [len(pos & by_class), len(pos & by_any), len(pos)]
     return volume
+
+
+def drifting_suppliers(rising_suppliers: list[int]) -> dict[str, list[int]]:
+    """The live dashboard's "suppliers drifting" list, as the buyer's manager sees it:
+    [listed, of] for the suppliers whose rates rose and for the stable ones."""
+    from qcloop.accounts.models import Membership, Role
+    from qcloop.analytics.dashboard import Dashboard, Scope, parse_filters
+    from qcloop.orders.models import Supplier
+
+    buyer = Supplier.objects.filter(code="V-NW001").get().buyer
+    manager = Membership.objects.get(organisation=buyer, role=Role.BUYER_MANAGER).user
+    scope = Scope.of_user(manager)
+    listed = {d.supplier_id for d in Dashboard(scope, parse_filters({}, scope)).drifting}
+    everyone = set(Supplier.objects.filter(buyer=buyer).values_list("pk", flat=True))
+    rising = everyone & set(rising_suppliers)
+    stable = everyone - rising
+    return {
+        "rising": [len(listed & rising), len(rising)],
+        "stable": [len(listed & stable), len(stable)],
+    }
 
 
 def pages_to_time() -> list[tuple[str, str, str]]:
