@@ -138,8 +138,14 @@ def photo_attachments(user) -> QuerySet:
     """The agency sees its inspections' photos as they come in; the buyer sees them once the
     milestone is published; the supplier too, but only when the buyer shares its reports with
     suppliers (the photos are the reports' evidence, and the same choice covers both)."""
+    return _findings_of_visible_milestones(PhotoAttachment, user)
+
+
+def _findings_of_visible_milestones(model, user) -> QuerySet:
+    """A milestone's findings: all of them to the agency; once published, to the buyer, and
+    to the supplier where the buyer shares its reports with suppliers."""
     membership = user.membership
-    visible = PhotoAttachment.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
+    visible = model.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
     if membership is not None and membership.is_agency:
         return visible
     published = visible.filter(milestone__status="published")
@@ -158,11 +164,4 @@ def lab_tests(user) -> QuerySet:
     """Lab tests are findings: the agency sees them as they are arranged and reported; the
     buyer once the milestone is published; the supplier too, when the buyer shares its
     reports with suppliers (the certificate is the report's evidence, like its photos)."""
-    membership = user.membership
-    visible = LabTest.objects.filter(milestone__in=for_user(Milestone, user).values("pk"))
-    if membership is not None and membership.is_agency:
-        return visible
-    published = visible.filter(milestone__status="published")
-    if membership is not None and membership.is_supplier:
-        return published.filter(milestone__po__buyer__shares_reports_with_suppliers=True)
-    return published
+    return _findings_of_visible_milestones(LabTest, user)
