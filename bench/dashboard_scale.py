@@ -199,14 +199,15 @@ def run_backend(backend: str, args) -> None:
         connection.close()  # the timed requests start on a connection with default pragmas
     # As served: DEBUG off, static files from the collected manifest.
     call_command("collectstatic", interactive=False, verbosity=0)
+    rising = json.loads(rising_file.read_text())
     result = {
         "backend": backend,
         "generation": {
             "reused": not fresh,
             "seconds": seconds,
             "counts": row_counts(),
-            "flags": flag_volume(json.loads(rising_file.read_text())),
-            "drifting": drifting_suppliers(json.loads(rising_file.read_text())),
+            "flags": flag_volume(rising),
+            "drifting": drifting_suppliers(rising),
         },
         "pages": time_pages(args.requests),
     }
@@ -251,11 +252,11 @@ def flag_volume(rising_suppliers: list[int]) -> dict[str, list[int]]:
         ),
     }
     escalating = TrendFlag.objects.filter(escalating=True)
+    by_class = set(escalating.filter(defect_code="").values_list("po", flat=True))
+    by_any = set(escalating.values_list("po", flat=True))
     volume = {}
     for name, tallies in groups.items():
         pos = set(tallies.values_list("po", flat=True))
-        by_class = set(escalating.filter(defect_code="").values_list("po", flat=True))
-        by_any = set(escalating.values_list("po", flat=True))
         volume[name] = [len(pos & by_class), len(pos & by_any), len(pos)]
     return volume
 
