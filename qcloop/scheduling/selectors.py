@@ -63,6 +63,15 @@ def agency_inspectors(user) -> QuerySet:
     return User.objects.filter(pk=user.pk, membership_record__role=Role.INSPECTOR)
 
 
+def agency_qc_leads(po: PurchaseOrder) -> QuerySet:
+    """The QC leads of the PO's agency a coordinator may hand the PO to."""
+    return User.objects.filter(
+        membership_record__organisation=po.agency_id,
+        membership_record__role=Role.QC_LEAD,
+        is_active=True,
+    ).order_by("full_name", "pk")
+
+
 def _of_visible_inspectors(model):
     def scope(user) -> QuerySet:
         return model.objects.filter(inspector__in=agency_inspectors(user).values("pk"))

@@ -6,6 +6,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("pos/<int:pk>/schedule/", views.po_schedule, name="po_schedule"),
     path("pos/<int:pk>/progress/", views.report_progress, name="report_progress"),
+    path("pos/<int:pk>/qc-lead/", views.reassign_lead, name="reassign_lead"),
     path("milestones/<int:pk>/book/", views.book, name="book"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/change/", views.calendar_change, name="calendar_change"),

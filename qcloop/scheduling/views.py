@@ -44,6 +44,7 @@ def schedule_context(user, po: PurchaseOrder) -> dict:
     """What the PO's schedule partial and page show."""
     projected = services.project_po(po)
     bookable = for_user(Milestone, user).filter(po=po, status__in=["planned", "booked"])
+    is_coordinator = services.is_coordinator(user, po)
     return {
         "po": po,
         "projected": projected,
@@ -53,9 +54,10 @@ def schedule_context(user, po: PurchaseOrder) -> dict:
         "reports": list(for_user(ProgressReport, user).filter(po=po)),
         "may_report": services.may_report_progress(user, po),
         "may_book": services.inspections.is_agency_planner(user, po),
-        "is_coordinator": services.is_coordinator(user, po),
+        "is_coordinator": is_coordinator,
         "bookable": list(bookable),
         "inspectors": list(selectors.agency_inspectors(user)) if is_agency_staff(user) else [],
+        "qc_leads": list(selectors.agency_qc_leads(po)) if is_coordinator else [],
         "lead_hours": selectors.terms_of(po.agency_id).booking_lead_hours,
         "factory_today": services.factory_today(po),
     }
@@ -127,6 +129,27 @@ def book(request, pk: int):
         request, f"{milestone.label} booked with {inspector} on {booking.day:%d %b %Y}."
     )
     return redirect("scheduling:po_schedule", pk=milestone.po_id)
+
+
+@login_required
+@require_POST
+def reassign_lead(request, pk: int):
+    """A coordinator hands the PO, all its milestones, to another QC lead, with a reason."""
+    po = get_for_user(PurchaseOrder, request.user, pk=pk)
+    posted = request.POST
+    try:
+        lead = selectors.agency_qc_leads(po).filter(pk=_count(posted.get("qc_lead"), "qc_lead"))
+        if not lead.exists():
+            raise ValidationError({"qc_lead": "Choose one of the agency's QC leads."})
+        po = services.reassign_qc_lead(
+            by=request.user, po=po, lead=lead.get(), reason=posted.get("reason", "")
+        )
+    except PermissionDenied as error:
+        return _refused(request, po, ValidationError(str(error)), posted)
+    except ValidationError as error:
+        return _refused(request, po, error, posted)
+    messages.success(request, f"{po.qc_lead} is now the QC lead of every milestone of the PO.")
+    return redirect("scheduling:po_schedule", pk=po.pk)
 
 
 def _month(value: str | None) -> date:

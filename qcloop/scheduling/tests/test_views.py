@@ -8,9 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from qcloop.accounts.models import Role
+from qcloop.accounts.services import add_member
 from qcloop.inspections.models import Milestone
 from qcloop.scheduling import ical, services
-from qcloop.scheduling.models import Booking, ProgressReport, ScheduleWarning
+from qcloop.scheduling.models import Booking, ProgressReport, ScheduleChange, ScheduleWarning
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +222,38 @@ def test_the_po_api_refuses_a_new_qc_lead_once_a_milestone_is_booked(running):
     assert answer.json()["detail"][0]["loc"] == ["body", "payload", "qc_lead"]
     w.po.refresh_from_db()
     assert w.po.qc_lead == w.qc_lead
+
+
+def test_a_coordinator_reassigns_the_qc_lead_from_the_schedule_page(running, mailoutbox):
+    w = running
+    other = add_member(
+        organisation=w.agency,
+        email="lead2.a@example.com",
+        full_name="Second Lead",
+        role=Role.QC_LEAD,
+    )
+    url = reverse("scheduling:reassign_lead", args=[w.po.pk])
+    page = client_of(w.user(Role.COORDINATOR)).get(
+        reverse("scheduling:po_schedule", args=[w.po.pk])
+    )
+    assert 'id="lead-form"' in page.content.decode() and "Second Lead" in page.content.decode()
+    # The QC lead sees the schedule but not the form, and may not post it.
+    lead_page = client_of(w.qc_lead).get(reverse("scheduling:po_schedule", args=[w.po.pk]))
+    assert 'id="lead-form"' not in lead_page.content.decode()
+    refused = client_of(w.qc_lead).post(url, {"qc_lead": other.pk, "reason": "leave"})
+    assert refused.status_code == 422 and "coordinators" in refused.content.decode()
+    coordinator = client_of(w.user(Role.COORDINATOR))
+    no_reason = coordinator.post(url, {"qc_lead": other.pk, "reason": "  "})
+    assert no_reason.status_code == 422 and "Say why" in no_reason.content.decode()
+    inspector = coordinator.post(url, {"qc_lead": w.inspector.pk, "reason": "leave"})
+    assert inspector.status_code == 422 and "one of the agency&#x27;s QC leads" in (
+        inspector.content.decode()
+    )
+    w.po.refresh_from_db()
+    assert w.po.qc_lead == w.qc_lead and not ScheduleChange.objects.filter(what="QC lead")
+    done = coordinator.post(url, {"qc_lead": other.pk, "reason": "Lead on long leave"})
+    assert done.status_code == 302
+    w.po.refresh_from_db()
+    assert w.po.qc_lead == other
+    log = coordinator.get(reverse("scheduling:po_schedule", args=[w.po.pk])).content.decode()
+    assert "All milestones reassigned: Lead on long leave" in log
