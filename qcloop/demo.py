@@ -1032,6 +1032,12 @@ CAPA_ANSWERS = {
         "Overtime and a second shift on the bottleneck until the plan is met.",
         "A second mould ordered; weekly capacity review with the buyer's plan.",
     ),
+    "lab": (
+        ["The lab test failed", "The material was not the approved one", "A sub-supplier changed"],
+        "A sub-supplier changed the material without telling the factory.",
+        "The lot re-made with the approved material; a retest booked at the same lab.",
+        "Material changes need the buyer's approval; incoming material tested per lot.",
+    ),
 }
 
 

@@ -192,6 +192,30 @@ def escalate_critical(defect) -> Escalation:
     )
 
 
+def escalate_lab_failure(lab_test) -> Escalation:
+    """An accredited lab failed a sample against a safety standard: a critical finding."""
+    milestone = lab_test.milestone
+    po = milestone.po
+    detail = {
+        **_base_detail(po, milestone),
+        "lab_test": {
+            "standard": lab_test.standard,
+            "lab": lab_test.lab_display,
+            "report_number": lab_test.report_number,
+            "sample_id": lab_test.sample_id,
+        },
+        "summary": f"The sample {lab_test.sample_id} failed {lab_test.name}, a safety standard.",
+    }
+    return _raise(
+        po=po,
+        milestone=milestone,
+        kind=EscalationKind.CRITICAL,
+        source=f"lab:{lab_test.uuid}",
+        title=f"Lab test failed at {milestone.label} of PO {po.number}: {lab_test.standard}",
+        detail=detail,
+    )
+
+
 def escalate_failed(milestone) -> Escalation:
     """A milestone's inspection was submitted with the result FAIL."""
     po = milestone.po

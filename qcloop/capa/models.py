@@ -31,6 +31,7 @@ class FindingKind(models.TextChoices):
     DEFECT = "defect", "Defect"
     CHECK = "check", "Failed check"
     PRODUCTION = "production", "Production late"
+    LAB = "lab", "Failed lab test"
 
 
 class CorrectiveAction(models.Model):

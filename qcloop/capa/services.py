@@ -9,11 +9,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from qcloop.accounts.models import Role, User
+from qcloop.inspections.lab_rules import measured_text
 from qcloop.inspections.models import (
     MILESTONE_ORDER,
     CheckResult,
     Defect,
     DefectClass,
+    LabResult,
     Milestone,
     MilestoneStatus,
     PhotoAttachment,
@@ -40,8 +42,13 @@ def is_po_qc_staff(user: User, po: PurchaseOrder) -> bool:
 
 def findings_of(milestone: Milestone) -> list[rules.Finding]:
     """What the milestone found that may call for a CAPA: its defects (one finding per defect
-    code), its failed checklist items and late production."""
-    return [*_defect_findings(milestone), *_check_findings(milestone), *_late(milestone)]
+    code), its failed checklist items and lab tests, and late production."""
+    return [
+        *_defect_findings(milestone),
+        *_check_findings(milestone),
+        *_lab_findings(milestone),
+        *_late(milestone),
+    ]
 
 
 def _defect_findings(milestone: Milestone) -> list[rules.Finding]:
@@ -108,6 +115,31 @@ def _check_findings(milestone: Milestone) -> list[rules.Finding]:
             )
         )
     return findings
+
+
+def _lab_findings(milestone: Milestone) -> list[rules.Finding]:
+    """A failed accredited lab test: major, critical for a safety standard (its class was set
+    when the test was recorded). The key is the standard, so a retest that fails again at a
+    later milestone is the same finding coming back."""
+    failed = milestone.lab_tests.filter(result=LabResult.FAIL).order_by("created_at", "pk")
+    return [
+        rules.Finding(
+            kind="lab",
+            key=f"lab:{test.standard}"[:80],
+            severity=test.finding_class,
+            title=f"Lab test failed: {test.name}"[:300],
+            detail={
+                "standard": test.standard,
+                "lab": test.lab_display,
+                "report_number": test.report_number,
+                "sample_id": test.sample_id,
+                "measured": measured_text(test.measured),
+                "note": test.note,
+                "lab_test": str(test.uuid),
+            },
+        )
+        for test in failed
+    ]
 
 
 def _late(milestone: Milestone) -> list[rules.Finding]:

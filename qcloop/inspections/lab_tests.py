@@ -19,7 +19,7 @@ from django.utils import timezone
 from qcloop.accounts.models import User
 
 from . import lab_rules, rules
-from .models import LabResult, LabTest, Milestone, MilestoneStatus
+from .models import DefectClass, InspectionOutcome, LabResult, LabTest, Milestone, MilestoneStatus
 
 MAX_CERTIFICATE_BYTES = getattr(
     settings, "QCLOOP_MAX_CERTIFICATE_BYTES", lab_rules.MAX_CERTIFICATE_BYTES
@@ -138,6 +138,22 @@ def _reassess(milestone: Milestone) -> None:
     milestone.save(update_fields=["result", "result_detail", "updated_at"])
 
 
+def _follow_failure(milestone: Milestone, test: LabTest) -> None:
+    """A failed lab test is acted on when it is recorded, as a defect found on the floor is:
+    a safety failure reaches the buyer at once; once the milestone is submitted (the lab's
+    report often comes after the inspection) its CAPA opens and a failed result is escalated.
+    Before submission, submitting opens them."""
+    from qcloop.alerts.services import escalate_failed, escalate_lab_failure
+    from qcloop.capa.services import open_for_findings
+
+    if test.finding_class == DefectClass.CRITICAL:
+        escalate_lab_failure(test)
+    if milestone.status in {MilestoneStatus.SUBMITTED, MilestoneStatus.PUBLISHED}:
+        open_for_findings(milestone)
+    if milestone.status == MilestoneStatus.SUBMITTED and milestone.result == InspectionOutcome.FAIL:
+        escalate_failed(milestone)
+
+
 # --- record, change, remove ----------------------------------------------------------------
 
 
@@ -183,6 +199,8 @@ def record_lab_test(
         test.certificate_pages, test.certificate_bytes = facts.pages, facts.size_bytes
     test.save()
     _reassess(milestone)
+    if test.result == LabResult.FAIL:
+        _follow_failure(milestone, test)
     return test
 
 

@@ -435,6 +435,64 @@ def test_submission_pends_on_the_lab_then_follows_its_report(world, media):
 
 
 @pytestdb
+def test_a_lab_failure_after_submission_opens_its_capa_and_reaches_the_buyer(world, media):
+    from qcloop.alerts.models import Escalation
+    from qcloop.capa.models import CorrectiveAction
+
+    milestone = inspected(world, skip="")
+    item = codes(milestone)[0]
+    milestone.answers.filter(item_code=item).delete()
+    test = record_lab_test(by=world.qc_lead, milestone=milestone, data=fields(replaces=[item]))
+    milestone = submit_inspection(by=world.inspector, milestone=milestone)
+    assert not CorrectiveAction.objects.exists() and not Escalation.objects.exists()
+
+    failed = {"result": "fail", "reported_on": date.today(), "report_number": "SGS-GZ-9"}
+    for _twice in range(2):  # recorded again (a corrected note): nothing is opened twice
+        record_lab_test(
+            by=world.qc_lead,
+            milestone=milestone,
+            data=failed,
+            certificate=("sgs.pdf", weasy_pdf(1)),
+            lab_test=test,
+        )
+    capa = CorrectiveAction.objects.get()
+    assert (capa.finding_kind, capa.finding_key, capa.severity) == ("lab", "lab:LM-79", "major")
+    assert capa.title == "Lab test failed: LM-79 at SGS, report SGS-GZ-9"
+    assert capa.finding["sample_id"] == "S-001" and capa.opened_automatically
+    # LM-79 measures performance: the buyer hears that the milestone failed, not of a
+    # critical finding.
+    escalation = Escalation.objects.get()
+    assert (escalation.kind, escalation.source) == ("failed", f"milestone:{milestone.pk}:failed")
+
+
+@pytestdb
+def test_a_failed_safety_standard_is_critical_at_once_and_its_capa_opens_on_submission(
+    world, media
+):
+    from qcloop.alerts.models import Escalation
+    from qcloop.capa.models import CorrectiveAction
+
+    milestone = inspected(world, skip="")
+    test = record_lab_test(
+        by=world.qc_lead,
+        milestone=milestone,
+        data={**reported(standard="EN 60598", sample_id="S-007"), "result": "fail"},
+        certificate=("tuv.pdf", weasy_pdf(1)),
+    )
+    assert test.finding_class == "critical"
+    # In progress: the buyer hears at once, as of a critical defect; the CAPA waits for the
+    # inspection to be submitted.
+    escalation = Escalation.objects.get()
+    assert (escalation.kind, escalation.source) == ("critical", f"lab:{test.uuid}")
+    assert "S-007 failed EN 60598" in escalation.detail["summary"]
+    assert not CorrectiveAction.objects.exists()
+    milestone = submit_inspection(by=world.inspector, milestone=milestone)
+    assert milestone.result == "fail"
+    capa = CorrectiveAction.objects.get()
+    assert (capa.finding_key, capa.severity) == ("lab:EN 60598", "critical")
+
+
+@pytestdb
 def test_the_report_shows_the_lab_test_and_the_replaced_item(world, media):
     from qcloop.reports.content import milestone_content
 
