@@ -41,6 +41,7 @@ from .services import (
     can_manage_for_buyer,
     check_po,
     create_purchase_order,
+    one_notice_per_qc_lead,
 )
 
 UPLOAD_DIR = "po-imports"
@@ -464,7 +465,7 @@ def import_plan(*, by: User, plan: Plan, skip_invalid: bool = False) -> Result:
         raise ImportRefused(plan.issues or [Issue(plan.table.header_row, "", "No PO to import.")])
     created = []
     try:
-        with transaction.atomic():
+        with one_notice_per_qc_lead(), transaction.atomic():
             for candidate in plan.valid:
                 created.append(
                     create_purchase_order(

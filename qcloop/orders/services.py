@@ -4,6 +4,8 @@ Views and the API call only these. Each runs in one transaction and either saves
 or raises `ValidationError` (a dict of field path -> messages) and saves nothing; a user who
 may see an object but not change it gets `PermissionDenied` with the reason."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -431,7 +433,39 @@ def _cancel_open_milestones(po: PurchaseOrder) -> None:
     )
 
 
+# While POs are entered in bulk (an import), the QC leads' notices are gathered here:
+# each lead then hears once, of all the POs the file gave them, not once per PO.
+_gathered_notices: ContextVar[list[tuple[int, int]] | None] = ContextVar(
+    "gathered_qc_lead_notices", default=None
+)
+
+
 def _notify_qc_lead_on_commit(po: PurchaseOrder) -> None:
     from .tasks import notify_qc_lead_assigned
 
+    gathered = _gathered_notices.get()
+    if gathered is not None:
+        gathered.append((po.qc_lead_id, po.pk))
+        return
     transaction.on_commit(lambda: notify_qc_lead_assigned.enqueue(po.pk))
+
+
+@contextmanager
+def one_notice_per_qc_lead():
+    """Within the block, each QC lead named on new or changed POs gets one notice listing
+    them, sent once the block's work is committed (nothing when the block fails)."""
+    from .tasks import notify_qc_lead_of_pos
+
+    gathered: list[tuple[int, int]] = []
+    token = _gathered_notices.set(gathered)
+    try:
+        yield
+    finally:
+        _gathered_notices.reset(token)
+    by_lead: dict[int, list[int]] = {}
+    for lead_id, po_id in gathered:
+        by_lead.setdefault(lead_id, []).append(po_id)
+    for lead_id, po_ids in by_lead.items():
+        transaction.on_commit(
+            lambda lead_id=lead_id, po_ids=po_ids: notify_qc_lead_of_pos.enqueue(lead_id, po_ids)
+        )

@@ -528,3 +528,38 @@ def test_upload_map_preview_and_import_in_the_browser(page, live_world, screensh
     screenshot("po-import-done")
     assert PurchaseOrder.objects.filter(number="PO-W1").exists()
     assert not PurchaseOrder.objects.filter(number="PO-W2").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_qc_lead_hears_once_of_the_pos_an_import_gave_them(world, mailoutbox, run_worker):
+    from qcloop.accounts.services import add_member
+
+    run_worker()  # the world's own PO was assigned too
+    mailoutbox.clear()
+    second = add_member(
+        organisation=world.agency,
+        email="lead2@example.com",
+        full_name="Second Lead",
+        role=Role.QC_LEAD,
+    )
+    headers = [*HEADERS, "QC agency", "QC lead"]
+    leads = [world.qc_lead, world.qc_lead, second, world.qc_lead]
+    rows = [
+        [*row(number=f"PO-L{i}", exf=f"1{4 - i}/03/2030"), world.agency.name, lead.email]
+        for i, lead in enumerate(leads)
+    ]
+    refused = plan_of(world, book([*rows, [*row(number="PO-L9", qty=-1), "", ""]], headers))
+    with pytest.raises(ImportRefused):
+        import_services.import_plan(by=world.user(Role.BUYER_MANAGER), plan=refused)
+    run_worker()
+    assert mailoutbox == []  # nothing imported, nobody told
+    plan = plan_of(world, book(rows, headers))
+    import_services.import_plan(by=world.user(Role.BUYER_MANAGER), plan=plan)
+    run_worker()
+    mails = {tuple(m.to): m for m in mailoutbox}
+    assert len(mailoutbox) == 2 and set(mails) == {(world.qc_lead.email,), (second.email,)}
+    digest = mails[(world.qc_lead.email,)]
+    assert digest.subject == "[qcloop] You are the QC lead for 3 new POs"
+    # Soonest ex-factory first: PO-L3 leaves on 11 March, PO-L0 on 14 March.
+    assert re.findall(r"PO (PO-L\d)", digest.body) == ["PO-L3", "PO-L1", "PO-L0"]
+    assert "You are the QC lead for PO PO-L2" in mails[(second.email,)].subject
