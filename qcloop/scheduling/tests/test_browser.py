@@ -6,6 +6,7 @@ import pytest
 
 from conftest import sign_in
 from qcloop.accounts.models import Role
+from qcloop.accounts.services import add_member
 from qcloop.orders.services import update_purchase_order
 from qcloop.scheduling import services
 
@@ -47,6 +48,22 @@ def test_a_slow_factory_report_warns_and_the_coordinator_books_on_the_calendar(
     coordinator.fill("#book-psi input[name=override_reason]", "Buyer's rush order")
     coordinator.click("#book-psi button[type=submit]")
     coordinator.wait_for_selector("text=PSI booked with")
+
+    # The PO's QC lead goes on leave: the coordinator hands all its milestones to another.
+    other = add_member(
+        organisation=w.agency,
+        email="lead2@example.com",
+        full_name="Second Lead",
+        role=Role.QC_LEAD,
+    )
+    coordinator.goto(f"/pos/{w.po.pk}/schedule/")
+    coordinator.select_option("#lead-form select[name=qc_lead]", str(other.pk))
+    coordinator.fill("#lead-form input[name=reason]", "Lead on long leave")
+    coordinator.locator("#lead-h").scroll_into_view_if_needed()
+    coordinator.screenshot(path="test-artifacts/qc-lead-reassign.png", full_page=True)
+    coordinator.click("#lead-form button[type=submit]")
+    coordinator.wait_for_selector("text=Second Lead is now the QC lead")
+    assert "Lead on long leave" in coordinator.inner_text("#schedule-log")
     coordinator.goto(f"/calendar/?month={day:%Y-%m}")
     grid = coordinator.inner_text("#month-grid")
     assert f"PSI {w.po.number}" in grid
