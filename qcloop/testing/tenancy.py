@@ -501,6 +501,12 @@ PAGE_ROUTES: dict[str, Probe] = {
         kwargs=lambda v: {"pk": v.milestones["CLI"].pk},
         body=lambda v: {"inspector": v.inspector.pk, "day": "2030-01-02"},
     ),
+    "scheduling:reassign_lead": Probe(
+        "object",
+        methods=("POST",),
+        kwargs=_po,
+        body=lambda v: {"qc_lead": v.qc_lead.pk, "reason": "Lead on leave"},
+    ),
     "scheduling:calendar": Probe("scoped", query=lambda v: f"?inspector={v.inspector.pk}"),
     "scheduling:calendar_change": Probe(
         "scoped",
