@@ -205,3 +205,56 @@ def run_worker():
         call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
 
     return run
+
+
+def child_database_url() -> str:
+    """A DATABASE_URL for a child process to use the test database this test run made."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if config["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{config['NAME']}"
+    user, host, port = config["USER"] or "postgres", config["HOST"], config["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{config['NAME']}"
+
+
+def media_root() -> str:
+    """Where the test run keeps uploaded files (a child process must use the same)."""
+    from django.conf import settings
+
+    return settings.STORAGES["default"]["OPTIONS"]["location"]
+
+
+REDIS_TEST_URL = os.environ.get("QCLOOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of the tests' own, emptied before and after. CI must have Redis."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    client = Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.flushdb()
+    except RedisDown:
+        if in_ci():
+            pytest.fail(f"Redis is not reachable at {REDIS_TEST_URL}: CI must start redis-server")
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL}")
+    yield REDIS_TEST_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def rq_tasks(settings, redis_url):
+    """Background work on Redis through RQ, as a scaled deployment runs it (QCLOOP_TASKS=rq)."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "qcloop.ops.tasks_backend.RQBackend",
+            "OPTIONS": {"URL": redis_url, "RETRIES": 2, "RETRY_INTERVALS": [0]},
+        }
+    }
+    from django.tasks import task_backends
+
+    return task_backends["default"]

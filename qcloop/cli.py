@@ -78,8 +78,18 @@ def cmd_web(args: argparse.Namespace, rest: list[str]) -> int:
 def cmd_worker(args: argparse.Namespace, rest: list[str]) -> int:
     _django()
     from django.core.management import call_command
+    from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 
-    call_command("db_worker", reload=False, interval=args.interval, queue_name="*")
+    from qcloop.ops.tasks_backend import RQBackend
+
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, RQBackend):
+        # RQ's worker also moves scheduled jobs and requeues those of workers that died.
+        backend.worker().work(with_scheduler=True, burst=args.burst)
+        return 0
+    call_command(
+        "db_worker", reload=False, interval=args.interval, queue_name="*", batch=args.burst
+    )
     return 0
 
 
@@ -198,6 +208,7 @@ def _parser() -> argparse.ArgumentParser:
     served("web", "the web server alone").set_defaults(func=cmd_web)
     worker = sub.add_parser("worker", help="the background worker")
     worker.add_argument("--interval", type=float, default=1.0)
+    worker.add_argument("--burst", action="store_true", help="run what is queued, then stop")
     worker.set_defaults(func=cmd_worker)
     sweeper = sub.add_parser("sweeper", help="the sweeper loop")
     sweeper.add_argument("--interval", type=float, default=None)

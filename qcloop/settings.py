@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "qcloop.analytics",
     "qcloop.commercial",
     "qcloop.scheduling",
+    "qcloop.ops",
 ]
 
 MIDDLEWARE = [
@@ -190,7 +191,31 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+def _tasks() -> dict:
+    """Background work: in the database by default (one machine); on Redis through RQ when
+    QCLOOP_TASKS=rq, for several app servers and workers (docs/deploy.md)."""
+    kind = os.environ.get("QCLOOP_TASKS", "db").strip().lower()
+    if kind == "db":
+        return {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    if kind != "rq":
+        raise ImproperlyConfigured(f"QCLOOP_TASKS must be db or rq (got {kind!r}).")
+    return {
+        "default": {
+            "BACKEND": "qcloop.ops.tasks_backend.RQBackend",
+            "OPTIONS": {
+                "URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                "RETRIES": int(os.environ.get("QCLOOP_TASK_RETRIES", "3")),
+                "RETRY_INTERVALS": [
+                    int(seconds) for seconds in env_list("QCLOOP_TASK_RETRY_INTERVALS", "10,60,300")
+                ],
+                "JOB_TIMEOUT": int(os.environ.get("QCLOOP_TASK_TIMEOUT", "900")),
+            },
+        }
+    }
+
+
+TASKS = _tasks()
 SWEEPER_INTERVAL_SECONDS = float(os.environ.get("QCLOOP_SWEEPER_INTERVAL", "30"))
 # Photo uploads from the field app travel in chunks of this size (at most 2 MiB): small enough
 # to get through on a weak signal, and a broken upload resumes from the last chunk received.
