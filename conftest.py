@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,74 @@ def rq_tasks(settings, redis_url):
     from django.tasks import task_backends
 
     return task_backends["default"]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto's server mode) on a free loopback port for the session."""
+    import shutil
+    import subprocess
+    import time
+    import urllib.request
+
+    command = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    if command is None:
+        if in_ci():
+            pytest.fail("moto_server is missing: `make install` installs moto[server]")
+        pytest.skip("moto_server is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [command, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail(f"moto_server did not start on {url}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "qcloop-test", "AWS_SECRET_ACCESS_KEY": "qcloop-test-secret"}
+
+
+@pytest.fixture
+def s3_storage(settings, s3_server):
+    """Files in a fresh private bucket of the S3 server, as QCLOOP_S3_BUCKET configures them;
+    yields the boto3 client, the bucket name and the storage options."""
+    import uuid
+
+    import boto3
+
+    bucket = f"qcloop-test-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_bucket(Bucket=bucket)
+    from qcloop.settings import s3_storage
+
+    storage = s3_storage(
+        bucket,
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        access_key=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        secret_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+        location="",
+    )
+    settings.STORAGES = {**settings.STORAGES, "default": storage}
+    yield client, bucket, storage["OPTIONS"]

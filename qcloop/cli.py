@@ -7,6 +7,8 @@ qcloop worker      the background worker alone (django-tasks-db)
 qcloop sweeper     the sweeper loop alone (deadline checks and housekeeping)
 qcloop manage ...  Django's manage.py
 qcloop createadmin a staff superuser for the Django admin
+qcloop backup F    database and files into one archive (docs/backup.md)
+qcloop restore F   that archive into an empty instance, any engine
 qcloop aql ...     an ISO 2859-1 sampling plan and its OC figures
 """
 
@@ -61,7 +63,8 @@ def cmd_web(args: argparse.Namespace, rest: list[str]) -> int:
                 "workers": args.workers,
                 "worker_class": "gthread",
                 "threads": 4,
-                "accesslog": "-",
+                # No access log of gunicorn's: qcloop logs each request with its id.
+                "accesslog": None,
                 "timeout": 60,
                 "graceful_timeout": 10,
             }
@@ -117,6 +120,22 @@ def cmd_createadmin(args: argparse.Namespace, rest: list[str]) -> int:
         return 1
     User.objects.create_superuser(email=email, password=password, full_name=args.name)
     print(f"Created staff superuser {email}; sign in at /admin/.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, rest: list[str]) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("backup", args.path)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, rest: list[str]) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("restore", args.path, force=args.force)
     return 0
 
 
@@ -221,6 +240,13 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--email")
     admin.add_argument("--name", default="qcloop admin")
     admin.set_defaults(func=cmd_createadmin)
+    backup = sub.add_parser("backup", help="database and files into one archive")
+    backup.add_argument("path", help="the archive to write (.tar or .tar.gz)")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="an archive into an empty instance")
+    restore.add_argument("path", help="the archive to read")
+    restore.add_argument("--force", action="store_true", help="replace what the instance holds")
+    restore.set_defaults(func=cmd_restore)
     sub.add_parser("aql", help="an ISO 2859-1 sampling plan", add_help=False).set_defaults(
         func=cmd_aql
     )

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "qcloop.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,8 +174,37 @@ MEDIA_ROOT = Path(os.environ.get("QCLOOP_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "/media/"
 
 
+# Presigned URLs to object storage, handed out after the tenancy gate, work this long.
+QCLOOP_SIGNED_URL_SECONDS = int(os.environ.get("QCLOOP_SIGNED_URL_SECONDS", "300"))
+
+
+def s3_storage(bucket: str, **given) -> dict:
+    """Photos and reports in an S3-compatible bucket (AWS S3, MinIO, Ceph, ...). Credentials
+    come from the usual AWS variables (or the machine's role); the bucket stays private."""
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": os.environ.get("QCLOOP_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("QCLOOP_S3_REGION") or None,
+        "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("QCLOOP_S3_PREFIX", ""),
+        "default_acl": None,  # the bucket's policy: private
+        "querystring_auth": True,
+        "querystring_expire": QCLOOP_SIGNED_URL_SECONDS,
+        "file_overwrite": False,  # as on disk: a name taken gets another, nothing is replaced
+        "signature_version": "s3v4",
+        # Path-style addressing works with every S3-compatible server; AWS accepts it too.
+        "addressing_style": os.environ.get("QCLOOP_S3_ADDRESSING_STYLE", "path"),
+    }
+    options.update(given)
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 def _file_storage() -> dict:
-    """Local files by default; any Django storage class (S3 via django-storages) by env."""
+    """Local files by default; an S3-compatible bucket with QCLOOP_S3_BUCKET; any other Django
+    storage class with QCLOOP_STORAGE_BACKEND and QCLOOP_STORAGE_OPTIONS (JSON)."""
+    if bucket := os.environ.get("QCLOOP_S3_BUCKET"):
+        return s3_storage(bucket)
     backend = os.environ.get("QCLOOP_STORAGE_BACKEND")
     if not backend:
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -289,14 +319,32 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Logs go to stderr, for the process manager to collect: plain lines by default, one JSON
+# object a line with QCLOOP_LOG_FORMAT=json (for a log shipper). Both carry the request id.
+LOG_FORMAT = os.environ.get("QCLOOP_LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"QCLOOP_LOG_FORMAT must be plain or json (got {LOG_FORMAT!r}).")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "qcloop.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "qcloop.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The /metrics page answers only a scraper sending this token (Authorization: Bearer ...).
+QCLOOP_METRICS_TOKEN = os.environ.get("QCLOOP_METRICS_TOKEN", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("qcloop.analytics.urls")),
     path("", include("qcloop.commercial.urls")),
     path("", include("qcloop.scheduling.urls")),
+    path("", include("qcloop.ops.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

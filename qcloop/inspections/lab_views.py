@@ -11,6 +11,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from qcloop.core.files import signed_url
 from qcloop.core.tenancy import for_user, get_for_user
 
 from . import lab_rules, lab_tests
@@ -198,8 +199,7 @@ def lab_certificate(request, pk: int):
 
 def certificate_response(test: LabTest):
     """The PDF of a lab test the caller's gate has already let through."""
-    url = default_storage.url(test.certificate) if hasattr(default_storage, "bucket_name") else None
-    if url:  # S3-compatible storage: a short-lived signed URL, handed out after the gate
+    if url := signed_url(test.certificate, filename=test.certificate_name or "certificate.pdf"):
         return redirect(url)
     response = FileResponse(
         default_storage.open(test.certificate, "rb"),

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from qcloop.core.files import signed_url
 from qcloop.core.tenancy import for_user, get_for_user
 from qcloop.orders.models import PurchaseOrder
 
@@ -189,8 +190,7 @@ def serve_photo(request, photo, kind: str):
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified()
     name = getattr(photo, kind)
-    url = default_storage.url(name) if hasattr(default_storage, "bucket_name") else None
-    if url:  # S3-compatible storage: a short-lived signed URL, handed out after the gate
+    if url := signed_url(name):
         return redirect(url)
     response = FileResponse(
         default_storage.open(name, "rb"), content_type="image/jpeg" if kind != "original" else None

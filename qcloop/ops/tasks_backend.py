@@ -28,6 +28,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from .logs import request_id
+
 PERFORM = "qcloop.ops.tasks_backend.perform"
 RQ_STATUS = {
     JobStatus.QUEUED: TaskResultStatus.READY,
@@ -96,6 +98,8 @@ class RQBackend(BaseTaskBackend):
             "result_ttl": self.result_ttl,
             "failure_ttl": self.result_ttl,
             "description": task.name,
+            # The request that queued the job: its log lines carry the same id.
+            "meta": {"request_id": request_id.get()},
         }
         queue = self.queue(task.queue_name)
         if task.run_after is not None:
@@ -156,6 +160,7 @@ def perform(module_path: str, args: list, kwargs: dict):
     task = import_string(module_path)
     backend = task_backends[task.backend]
     job = get_current_job()
+    request_id.set(job.meta.get("request_id", ""))
     result = backend._result_of(job)
     object.__setattr__(result, "status", TaskResultStatus.RUNNING)
     close_old_connections()

@@ -7,10 +7,12 @@ from typing import Any, Literal
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import FileResponse
+from django.shortcuts import redirect
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from qcloop.accounts.api import errors
+from qcloop.core.files import signed_url
 from qcloop.core.tenancy import for_user, get_for_user
 
 from . import dossier, selectors, services, verify
@@ -148,6 +150,8 @@ def get_version(request, report_id: int, number: int):
 def get_pdf(request, report_id: int, number: int):
     version = get_for_user(ReportVersion, request.user, report_id=report_id, number=number)
     version = services.ensure_pdf(version)
+    if url := signed_url(version.pdf, filename=version.filename):
+        return redirect(url)
     return FileResponse(
         default_storage.open(version.pdf, "rb"),
         content_type="application/pdf",

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from qcloop.core.files import signed_url
 from qcloop.core.tenancy import for_user, get_for_user
 
 from . import links, selectors, services, summary_logic
@@ -212,10 +213,13 @@ def version_html(request, pk: int, number: int):
 def _pdf_response(request, version: ReportVersion, max_age: int) -> FileResponse:
     """A version's PDF, rendered first if need be; `?download=1` saves it instead."""
     version = services.ensure_pdf(version)
+    download = request.GET.get("download") == "1"
+    if url := signed_url(version.pdf, filename=version.filename, download=download):
+        return redirect(url)
     response = FileResponse(
         default_storage.open(version.pdf, "rb"),
         content_type="application/pdf",
-        as_attachment=request.GET.get("download") == "1",
+        as_attachment=download,
         filename=version.filename,
     )
     response["Cache-Control"] = f"private, max-age={max_age}"

@@ -278,6 +278,10 @@ def _po_form(v) -> dict:
 PAGE_ROUTES: dict[str, Probe] = {
     "core:home": Probe("scoped"),
     "core:health": Probe("public"),
+    "ops:live": Probe("public"),
+    "ops:ready": Probe("public"),
+    # Aggregates only, and only for a scraper holding the token: 404 to everyone else.
+    "ops:metrics": Probe("public"),
     "inspections:aql": Probe("public"),
     "accounts:login": Probe("public"),
     "accounts:logout": Probe("scoped", methods=("POST",)),
