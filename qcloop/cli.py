@@ -146,11 +146,34 @@ def cmd_aql(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, rest: list[str]) -> int:
+    if args.production:
+        # One JSON object a log line for the log shipper, unless the operator chose otherwise.
+        os.environ.setdefault("QCLOOP_LOG_FORMAT", "json")
     _django()
+    if args.production and not _deployable():
+        return 2
     print("Preparing the database and static files ...", flush=True)
     _prepare_database()
     _collect_static()
     return _supervise(args.host, args.port, args.workers)
+
+
+def _deployable() -> bool:
+    """Django's deployment checks, refusing to serve on an error (DEBUG on, a weak secret key,
+    ...). Warnings (HTTPS not configured, say, behind a TLS-terminating proxy) are printed."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    if settings.DEBUG:
+        print("qcloop serve --production refuses DEBUG=true.", file=sys.stderr)
+        return False
+    try:
+        call_command("check", deploy=True, fail_level="ERROR")
+    except SystemCheckError as error:
+        print(f"qcloop serve --production: the deployment checks failed\n{error}", file=sys.stderr)
+        return False
+    return True
 
 
 def cmd_demo(args: argparse.Namespace, rest: list[str]) -> int:
@@ -220,7 +243,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
         return p
 
-    served("serve", "migrate, then run web server, worker and sweeper").set_defaults(func=cmd_serve)
+    serve = served("serve", "migrate, then run web server, worker and sweeper")
+    serve.add_argument(
+        "--production",
+        action="store_true",
+        help="refuse to start when Django's deployment checks fail; JSON logs (docs/deploy.md)",
+    )
+    serve.set_defaults(func=cmd_serve)
     demo = served("demo", "load the demo program and serve it")
     demo.add_argument("--no-serve", action="store_true", help="load the demo and stop")
     demo.set_defaults(func=cmd_demo)

@@ -294,6 +294,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # on the rest once the site is served over TLS (docs/configuration.md).
 HTTPS = env_bool("QCLOOP_HTTPS")
 SECURE_SSL_REDIRECT = HTTPS
+# The load balancer's probes and the metrics scraper speak plain HTTP to each app server.
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^readyz$", r"^health/$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0))

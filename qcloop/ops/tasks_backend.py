@@ -65,6 +65,8 @@ class RQBackend(BaseTaskBackend):
 
     def worker(self, queue_names=None, **options) -> Worker:
         names = sorted(queue_names or self.queues)
+        # Maintenance every minute rather than RQ's ten: it requeues the jobs of dead workers.
+        options.setdefault("maintenance_interval", 60)
         return Worker(
             [self.queue(name) for name in names],
             connection=self.connection,

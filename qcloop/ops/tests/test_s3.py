@@ -4,6 +4,8 @@ expire in minutes and only after the tenancy gate, and the readiness check names
 that is not there."""
 
 import hashlib
+import subprocess
+import sys
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,14 +37,7 @@ def test_a_photo_goes_to_the_bucket_and_out_only_through_the_gate(
 ):
     s3, bucket, options = s3_storage
     data = sorted((shared_photos / "jpg").glob("*.jpg"))[0].read_bytes()
-    dupro = world.milestones["DUPRO"]
-    update_milestone(
-        by=world.qc_lead,
-        milestone=dupro,
-        changes={"inspection_date": dupro.window_start, "status": "booked"},
-    )
-    update_milestone(by=world.inspector, milestone=dupro, changes={"status": "in_progress"})
-    attachment = upload_photo(by=world.inspector, milestone=dupro, data=data, name="line.jpg")
+    attachment = upload_photo_to_dupro(world, data, "line.jpg")
     ingest(attachment.pk)
     attachment.refresh_from_db()
     photo = attachment.photo
@@ -99,3 +94,65 @@ def test_not_ready_when_the_bucket_is_missing(client, settings, s3_storage):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "NoSuchBucket" in response.json()["storage"]["error"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_of_a_bucket_restores_into_another_bucket_file_for_file(
+    world, client, s3_storage, s3_server, shared_photos, tmp_path
+):
+    """Files in S3 go into the archive and out into a new instance's own bucket, each under its
+    name with the same bytes (SQLite as the target: the other engine is the round trip's)."""
+    from conftest import S3_KEYS, subprocess_env
+    from qcloop.ops.backup import backup
+    from qcloop.ops.tests.test_backup import read_archive
+
+    s3, bucket, _options = s3_storage
+    for path in sorted((shared_photos / "jpg").glob("*.jpg"))[:2]:
+        attachment = upload_photo_to_dupro(world, path.read_bytes(), path.name)
+        ingest(attachment.pk)
+    archive = tmp_path / "bucket.tar.gz"
+    backup(archive)
+    contents = read_archive(archive)
+    in_bucket = {
+        key: hashlib.sha256(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
+        for key in keys_in(s3, bucket)
+    }
+    assert contents.files == in_bucket and len(in_bucket) >= 6  # 2 x original, rendition, thumb
+
+    target = f"{bucket}-restored"
+    s3.create_bucket(Bucket=target)
+    env = subprocess_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'restored.sqlite3'}",
+        QCLOOP_DATA_DIR=str(tmp_path / "restored"),
+        QCLOOP_S3_BUCKET=target,
+        QCLOOP_S3_ENDPOINT_URL=s3_server,
+        QCLOOP_S3_REGION="us-east-1",
+        **S3_KEYS,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "qcloop", "restore", str(archive)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    restored = {
+        key: hashlib.sha256(s3.get_object(Bucket=target, Key=key)["Body"].read()).hexdigest()
+        for key in keys_in(s3, target)
+    }
+    assert restored == in_bucket
+
+
+def upload_photo_to_dupro(world, data: bytes, name: str):
+    dupro = world.milestones["DUPRO"]
+    if dupro.status != "in_progress":
+        update_milestone(
+            by=world.qc_lead,
+            milestone=dupro,
+            changes={"inspection_date": dupro.window_start, "status": "booked"},
+        )
+        update_milestone(by=world.inspector, milestone=dupro, changes={"status": "in_progress"})
+        dupro.refresh_from_db()
+        world.milestones["DUPRO"] = dupro
+    return upload_photo(by=world.inspector, milestone=dupro, data=data, name=name)
