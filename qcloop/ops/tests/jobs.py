@@ -11,3 +11,12 @@ def add(a: int, b: int) -> int:
 @task()
 def lose_the_answer() -> None:
     raise LookupError("the factory's answer is missing")
+
+
+@task()
+def linger(seconds: float) -> str:
+    """A job long enough to die in the middle of."""
+    import time
+
+    time.sleep(seconds)
+    return "done"

@@ -42,7 +42,10 @@ def test_production_serves_with_json_logs_and_plain_http_probes(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        assert b'"status": "ok"' in wait_for(f"http://127.0.0.1:{port}/livez")
+        # Migrations and static files first: generous on a busy machine.
+        assert b'"status": "ok"' in wait_for(f"http://127.0.0.1:{port}/livez", seconds=240), (
+            log.read_text()
+        )
         ready = json.loads(wait_for(f"http://127.0.0.1:{port}/readyz"))
         assert ready["database"]["status"] == "ok"
         request = urllib.request.Request(

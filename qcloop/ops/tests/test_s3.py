@@ -14,10 +14,9 @@ from django.urls import reverse
 
 from qcloop.accounts.models import Role
 from qcloop.inspections.photos import ingest, upload_photo
-from qcloop.inspections.services import update_milestone
 from qcloop.reports.models import Report
 from qcloop.reports.services import approve, ensure_pdf
-from qcloop.testing import submit_inspection_of
+from qcloop.testing import start_inspection, submit_inspection_of
 
 pytestmark = pytest.mark.django_db
 
@@ -147,12 +146,5 @@ def test_a_backup_of_a_bucket_restores_into_another_bucket_file_for_file(
 def upload_photo_to_dupro(world, data: bytes, name: str):
     dupro = world.milestones["DUPRO"]
     if dupro.status != "in_progress":
-        update_milestone(
-            by=world.qc_lead,
-            milestone=dupro,
-            changes={"inspection_date": dupro.window_start, "status": "booked"},
-        )
-        update_milestone(by=world.inspector, milestone=dupro, changes={"status": "in_progress"})
-        dupro.refresh_from_db()
-        world.milestones["DUPRO"] = dupro
+        dupro = world.milestones["DUPRO"] = start_inspection(world, "DUPRO", plan_sample=False)
     return upload_photo(by=world.inspector, milestone=dupro, data=data, name=name)
