@@ -232,3 +232,18 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         moment = now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
+
+
+class LoginFailure(models.Model):
+    """A wrong password given at sign-in, kept a day: the evidence that throttles guessing
+    (accounts/throttle.py). In the database, so that every app server counts the same."""
+
+    email = models.CharField(max_length=254)  # as typed, lower-cased
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "at"]), models.Index(fields=["address", "at"])]
+
+    def __str__(self):
+        return f"{self.email} from {self.address or 'unknown'} at {self.at:%Y-%m-%d %H:%M}"

@@ -10,13 +10,44 @@ from django.views.decorators.http import require_POST
 
 from qcloop.core.tenancy import for_user, get_for_user
 
+from . import throttle
 from .models import ApiToken
 from .services import create_api_token, revoke_api_token
 
 
 class LoginView(auth_views.LoginView):
+    """Sign-in, throttled (accounts/throttle.py): while an account or an address is locked the
+    password is not checked at all, so no guess can succeed, and the answer says when to try."""
+
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        email = request.POST.get("username", "")
+        wait = throttle.seconds_locked(email, throttle.client_address(request))
+        if wait:
+            # An unbound form: a bound one would check the password while it validates.
+            form = self.get_form_class()(request, initial={"username": email})
+            minutes = max(1, -(-wait // 60))
+            refusal = (
+                f"Too many failed sign-ins. Try again in {minutes} minute"
+                f"{'s' if minutes > 1 else ''}, or reset the password with your administrator."
+            )
+            context = self.get_context_data(form=form, refusal=refusal)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        email = self.request.POST.get("username", "")
+        if email:
+            throttle.record_failure(email, throttle.client_address(self.request))
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        throttle.clear(form.get_user().email)
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):
