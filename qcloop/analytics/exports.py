@@ -13,6 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from qcloop.core.spreadsheets import safe_text
+
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -49,7 +51,7 @@ def _cell_text(value) -> str:
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return safe_text(str(value))
 
 
 def to_csv(table: Table) -> bytes:
@@ -68,7 +70,8 @@ def _excel_value(value):
         return value.astimezone(UTC).replace(tzinfo=None)
     if value is None or isinstance(value, int | float | date):
         return value
-    return str(value)
+    # openpyxl would even store text starting with "=" as a formula: it must stay text.
+    return safe_text(str(value))
 
 
 def to_xlsx(tables: list[Table]) -> bytes:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from qcloop.core import spreadsheets
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 HEADER_SCAN_ROWS = 15
@@ -535,15 +537,10 @@ def cell_text(value) -> str:
     return text
 
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def safe_cell(value):
-    """A value to write into a spreadsheet: text that Excel would run as a formula (=, +, -,
-    @ first) gets a leading apostrophe, which `cell_text` takes off again on import."""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value
+# Exports neutralise formulas with a leading apostrophe (qcloop.core.spreadsheets), which
+# `cell_text` takes off again on import.
+safe_cell = spreadsheets.safe_cell
+FORMULA_STARTS = spreadsheets.FORMULA_STARTS
 
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01, past Excel's phantom 29 Feb 1900

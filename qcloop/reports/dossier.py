@@ -27,6 +27,7 @@ from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from qcloop.core.spreadsheets import safe_text
 from qcloop.core.tenancy import for_user, get_for_user
 from qcloop.inspections.imaging import SOFT_FLAG_KINDS
 from qcloop.inspections.models import (
@@ -62,7 +63,6 @@ AWAITING = "the rendition the phone sent first; the original has not arrived yet
 # Exact basenames Windows will not create, whatever the case.
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{n}" for p in ("COM", "LPT") for n in range(10)}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -509,20 +509,13 @@ def index_files(dossier: Dossier, entries: list[DossierEntry]) -> list[tuple[str
     ]
 
 
-def _spreadsheet_safe(value: str) -> str:
-    # Excel runs a cell starting with = + - @ as a formula: a caption must stay text.
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
-        return f"'{value}"
-    return value
-
-
 def index_csv(entries: list[DossierEntry]) -> bytes:
     """UTF-8 with a byte order mark, which Excel needs to read it as UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([header for header, _ in COLUMNS])
     for entry in entries:
-        writer.writerow([_spreadsheet_safe(str(getattr(entry, a))) for _, a in COLUMNS])
+        writer.writerow([safe_text(str(getattr(entry, a))) for _, a in COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -121,3 +121,26 @@ def test_a_table_name_must_be_a_lower_case_file_stem(name):
 def test_every_row_must_have_a_value_per_column():
     with pytest.raises(ValueError, match=r"rows\[1\]: 1 values for 2 columns in t"):
         Table("t", "T", ["A", "B"], [[1, 2], [3]])
+
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+cmd|'/C calc'!A0", "-2+3", "@SUM(A1)", "\t=1"]
+
+
+def hostile_table() -> Table:
+    return Table(
+        "hostile", "Hostile", ["Supplier", "Value"], [[name, -5] for name in HOSTILE] + [["-7", 1]]
+    )
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_stay_text():
+    rows = list(csv.reader(io.StringIO(to_csv(hostile_table()).decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == [f"'{name}" for name in HOSTILE] + ["-7"]
+    assert {row[1] for row in rows[1:-1]} == {"-5"}  # a negative number is not a formula
+
+
+def test_xlsx_cells_that_a_spreadsheet_would_run_are_text_not_formulas():
+    sheet = load_workbook(io.BytesIO(to_xlsx([hostile_table()])))["Hostile"]
+    names = [sheet.cell(row=r, column=1) for r in range(2, 2 + len(HOSTILE))]
+    assert [c.value for c in names] == [f"'{name}" for name in HOSTILE]
+    assert {c.data_type for c in names} == {"s"}, "no cell stored as a formula"
+    assert sheet.cell(row=2, column=2).value == -5
