@@ -7,12 +7,15 @@ caller is `request.user`, and everything they read goes through the tenancy gate
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from ninja import Router, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from qcloop.core.tenancy import for_user
 
-from .services import user_for_token
+from .models import TokenAccess
+from .services import active_token
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 # --- authentication ------------------------------------------------------------------------
 
@@ -21,14 +24,16 @@ class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer qcl_...`: acts with the rights of the token's user."""
 
     def authenticate(self, request, token: str):
-        user = user_for_token(token)
-        if user is None:
+        found = active_token(token)
+        if found is None:
             # A token was offered and it is wrong, revoked or expired: refuse outright rather
             # than fall back to a session cookie, which may be someone else's in this browser.
             raise AuthenticationError(message="Invalid, expired or revoked API token.")
+        if found.access == TokenAccess.READ and request.method not in SAFE_METHODS:
+            raise HttpError(403, "This API token is read-only: make a read-and-write token.")
         # The services and the tenancy gate read request.user, as for a session.
-        request.user = user
-        return user
+        request.user = found.user
+        return found.user
 
 
 class BrowserSessionAuth(SessionAuth):

@@ -209,12 +209,19 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class TokenAccess(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
 class ApiToken(models.Model):
     """A personal API token for integrations. Only its SHA-256 is stored; the token itself is
-    shown once, when it is made. Acts with the rights of its user, until revoked."""
+    shown once, when it is made. Acts with the rights of its user, until revoked; a read-only
+    token only reads, whatever its user may do (a BI tool needs no more)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
+    access = models.CharField(max_length=5, choices=TokenAccess.choices, default=TokenAccess.WRITE)
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=now)

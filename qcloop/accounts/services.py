@@ -15,6 +15,7 @@ from .models import (
     Membership,
     Organisation,
     OrganisationKind,
+    TokenAccess,
     User,
     hash_token,
 )
@@ -99,12 +100,16 @@ def engage_agency(*, agency: Organisation, buyer: Organisation) -> Engagement:
 
 
 @transaction.atomic
-def create_api_token(*, user: User, name: str, days_valid: int | None = None):
+def create_api_token(
+    *, user: User, name: str, days_valid: int | None = None, access: str = TokenAccess.WRITE
+):
     """A new personal API token. Returns (token, secret): the secret is shown once and then
     exists only as its hash."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the system that uses it."})
+    if access not in TokenAccess.values:
+        raise ValidationError({"access": f"Unknown access {access!r}: read or write."})
     if days_valid is not None and days_valid < 1:
         raise ValidationError({"days_valid": "A token must be valid for at least one day."})
     prefix = secrets.token_hex(6)
@@ -114,6 +119,7 @@ def create_api_token(*, user: User, name: str, days_valid: int | None = None):
         name=name[:100],
         prefix=prefix,
         token_hash=hash_token(secret),
+        access=access,
         expires_at=timezone.now() + timedelta(days=days_valid) if days_valid else None,
     )
     return token, secret
@@ -131,6 +137,12 @@ def revoke_api_token(*, token: ApiToken, by: User) -> ApiToken:
 
 def user_for_token(secret: str) -> User | None:
     """The active user behind an API token, or None for an unknown, revoked or expired one."""
+    token = active_token(secret)
+    return token.user if token else None
+
+
+def active_token(secret: str) -> ApiToken | None:
+    """The active token with this secret (its user active too), or None."""
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
@@ -142,4 +154,4 @@ def user_for_token(secret: str) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from qcloop.core.tenancy import for_user, get_for_user
 
 from . import throttle
-from .models import ApiToken
+from .models import ApiToken, TokenAccess
 from .services import create_api_token, revoke_api_token
 
 
@@ -59,6 +59,12 @@ class TokenForm(forms.Form):
     days_valid = forms.IntegerField(
         required=False, min_value=1, max_value=3650, help_text="Leave empty for no expiry."
     )
+    access = forms.ChoiceField(
+        choices=TokenAccess.choices,
+        initial=TokenAccess.READ,
+        required=False,  # least privilege when not said
+        help_text="Read only is enough for reporting and BI tools.",
+    )
 
 
 @login_required
@@ -71,6 +77,7 @@ def tokens(request):
                 user=request.user,
                 name=form.cleaned_data["name"],
                 days_valid=form.cleaned_data["days_valid"],
+                access=form.cleaned_data["access"] or TokenAccess.READ,
             )
         except ValidationError as error:
             for field, problems in error.message_dict.items():
