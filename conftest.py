@@ -330,3 +330,13 @@ def s3_storage(settings, s3_server):
     )
     settings.STORAGES = {**settings.STORAGES, "default": storage}
     yield client, bucket, storage["OPTIONS"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the figures the tests counted (qcloop/testing/figures.py), e.g. hostile inputs."""
+    from qcloop.testing.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("qcloop figures")
+        for what, n in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{what}: {n}")

@@ -295,6 +295,11 @@ def _process(data: bytes, kind: str, max_pixels: int) -> ProcessedPhoto:
             f"This image declares {width:,} x {height:,} pixels ({width * height / 1e6:,.0f} MP);"
             f" the limit is {max_pixels / 1e6:,.0f} MP."
         )
+    if kind != "jpeg":
+        # Decode now, so that damage is an error: reading a PNG's EXIF loads the pixels by
+        # itself, and read_exif (which never raises) would swallow a broken data stream and
+        # let the file through with whatever pixels came before the damage.
+        image.load()
     facts = read_exif(image)
     icc = image.info.get("icc_profile")
 

@@ -478,3 +478,14 @@ def test_edited_copies_are_near_duplicates_and_distinct_photos_are_not():
             continue  # one scene
         assert not imaging.is_near_duplicate(hashes[a], hashes[b]), (a, b)
     assert imaging.hamming(0, (1 << 64) - 1) == 64 and imaging.NEAR_DUPLICATE_DISTANCE == 12
+
+
+def test_a_png_whose_pixel_data_is_damaged_is_refused():
+    """Reading a PNG's EXIF loads its pixels: damage there must still be an error."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(out, "PNG")
+    data = bytearray(out.getvalue())
+    start = data.index(b"IDAT") + 8
+    data[start : start + 16] = b"\xff" * 16
+    with pytest.raises(PhotoError, match="PNG file is damaged or truncated"):
+        process_photo(bytes(data))
