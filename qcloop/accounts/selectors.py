@@ -4,7 +4,16 @@ from django.db.models import Q, QuerySet
 
 from qcloop.core.tenancy import for_user, gate
 
-from .models import ApiToken, Engagement, Membership, Organisation, OrganisationKind, Role, User
+from .models import (
+    ApiToken,
+    Engagement,
+    LoginFailure,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 
 AGENCY_STAFF_ROLES = {Role.COORDINATOR, Role.QC_LEAD, Role.ADMIN}
 
@@ -90,3 +99,9 @@ def engagements(user) -> QuerySet:
 @gate(ApiToken)
 def api_tokens(user) -> QuerySet:
     return ApiToken.objects.filter(user=user)
+
+
+@gate(LoginFailure)
+def login_failures(user) -> QuerySet:
+    """The failed sign-ins on one's own account: its owner may be told of them, nobody else."""
+    return LoginFailure.objects.filter(email=user.email.strip().lower())
