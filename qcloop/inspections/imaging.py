@@ -17,14 +17,16 @@ import hashlib
 import io
 import math
 import re
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 from scipy.fft import dctn
 
 pillow_heif.register_heif_opener()
@@ -220,7 +222,8 @@ def process_photo(
         if max_pixels <= (Image.MAX_IMAGE_PIXELS or 0):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            return _process(data, kind, max_pixels)
+            with _strict_decoding():
+                return _process(data, kind, max_pixels)
         except PhotoError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -232,6 +235,24 @@ def process_photo(
                 f"This {label} file is damaged or truncated and cannot be decoded "
                 f"({type(error).__name__}: {error})."
             ) from None
+
+
+_DECODING = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding():
+    """Damage is an error while a photo is checked, whatever the process imported before.
+    WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES when imported (to draw what it can of
+    a broken image in a PDF), and a worker that rendered a report would otherwise let damaged
+    photos through half-decoded. The lock keeps threads from restoring it under each other."""
+    with _DECODING:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _megabytes(size: int) -> str:

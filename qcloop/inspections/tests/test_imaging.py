@@ -481,7 +481,12 @@ def test_edited_copies_are_near_duplicates_and_distinct_photos_are_not():
 
 
 def test_a_png_whose_pixel_data_is_damaged_is_refused():
-    """Reading a PNG's EXIF loads its pixels: damage there must still be an error."""
+    """Reading a PNG's EXIF loads its pixels: damage there must still be an error, also in a
+    process that imported WeasyPrint (which tells Pillow to tolerate truncated images)."""
+    import weasyprint  # noqa: F401 - sets ImageFile.LOAD_TRUNCATED_IMAGES = True
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
     out = io.BytesIO()
     Image.new("RGB", (64, 64), (10, 200, 30)).save(out, "PNG")
     data = bytearray(out.getvalue())
@@ -489,3 +494,4 @@ def test_a_png_whose_pixel_data_is_damaged_is_refused():
     data[start : start + 16] = b"\xff" * 16
     with pytest.raises(PhotoError, match="PNG file is damaged or truncated"):
         process_photo(bytes(data))
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True, "left as WeasyPrint wants it"
