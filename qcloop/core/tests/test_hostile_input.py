@@ -142,11 +142,15 @@ PHOTOS_STORED_SAFELY = {
 }  # fmt: skip
 
 
-def upload(api, milestone, name: str, data: bytes):
-    return api.post(
-        f"/api/milestones/{milestone.pk}/photos",
-        {"file": _named(name, data), "caption": "hostile"},
+def upload_as_inspector(client, world, name: str, data: bytes):
+    """The world's inspector sends one photo to their DUPRO, in progress, through the API."""
+    tried("hostile photo files")
+    dupro = start_inspection(world, "DUPRO", plan_sample=False)
+    api = api_client(client, world.inspector)
+    response = api.post(
+        f"/api/milestones/{dupro.pk}/photos", {"file": _named(name, data), "caption": "hostile"}
     )
+    return dupro, api, response
 
 
 def _named(name: str, data: bytes):
@@ -157,10 +161,7 @@ def _named(name: str, data: bytes):
 
 @pytest.mark.parametrize("name", sorted(PHOTOS_REFUSED))
 def test_a_photo_that_is_not_a_usable_image_is_rejected_with_its_reason(client, world, name):
-    tried("hostile photo files")
-    dupro = start_inspection(world, "DUPRO", plan_sample=False)
-    api = api_client(client, world.inspector)
-    response = upload(api, dupro, name, PHOTOS_REFUSED[name]())
+    dupro, _api, response = upload_as_inspector(client, world, name, PHOTOS_REFUSED[name]())
     assert response.status_code in {202, 422}, response.content
     if response.status_code == 422:
         assert response.json()["detail"]
@@ -174,10 +175,7 @@ def test_a_photo_that_is_not_a_usable_image_is_rejected_with_its_reason(client, 
 
 @pytest.mark.parametrize("name", sorted(PHOTOS_STORED_SAFELY))
 def test_a_photo_with_a_hostile_name_or_tail_is_stored_safely(client, world, name):
-    tried("hostile photo files")
-    dupro = start_inspection(world, "DUPRO", plan_sample=False)
-    api = api_client(client, world.inspector)
-    response = upload(api, dupro, name, PHOTOS_STORED_SAFELY[name]())
+    dupro, api, response = upload_as_inspector(client, world, name, PHOTOS_STORED_SAFELY[name]())
     assert response.status_code == 202, response.content
     ingest(response.json()["id"])
     attachment = PhotoAttachment.objects.select_related("photo").get(pk=response.json()["id"])
