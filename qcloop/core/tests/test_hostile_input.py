@@ -2,7 +2,7 @@
 broken JSON, SQL-looking and unicode-edge strings, and photos that are broken, bombs, polyglots
 or named to climb out of their folder. Each gets a clear error (4xx naming the problem) or is
 stored safely and given back exactly; nothing answers 500, nothing half-made is left behind.
-The last test prints how many hostile inputs were tried."""
+The run's summary prints how many hostile inputs were tried (qcloop/testing/figures.py)."""
 
 import io
 import json
@@ -41,6 +41,7 @@ UNICODE_EDGES = [
     "\U0001d518\U0001d52b\U0001d526 \U0002070e 4-byte",  # outside the basic plane
     "\ufeffBOM first",
     "Zero\u200bwidth",
+    "the six characters \\u0000 are text, not a NUL",
 ]
 
 
